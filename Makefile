@@ -1,0 +1,41 @@
+# The two commands of the quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export MADOGUCHI_HOME ?= $(CURDIR)/var
+
+.PHONY: run test bench lint install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/madoguchi db upgrade
+	$(BIN)/madoguchi deploy workflows
+	$(BIN)/madoguchi demo
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n auto -q
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var

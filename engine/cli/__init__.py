@@ -1,0 +1,49 @@
+"""The ``madoguchi`` command line (contract: docs/cli.md).
+
+Exit codes: 0 ok, 1 failure while running, 2 bad input, 3 permission refused, 4 conflict.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.cli.context import CliContext, pass_cli
+from engine.errors import DeployRefused, MadoguchiError
+
+
+class MadoguchiGroup(click.Group):
+    """Turns engine errors into messages and exit codes, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DeployRefused as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"deploy refused: {len(exc.problems)} problem(s)", err=True)
+            sys.exit(exc.exit_code)
+        except MadoguchiError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=MadoguchiGroup)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Madoguchi — run a city's procedures end to end on line."""
+    ctx.obj = CliContext()
+
+
+def _register() -> None:
+    from engine.cli import applications, audit, db, definitions, demo, users, worker
+
+    for module in (db, definitions, applications, worker, users, audit, demo):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()
+
+__all__ = ["main", "pass_cli"]

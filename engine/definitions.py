@@ -1,0 +1,134 @@
+"""Deploying procedures and finding their runnable specs.
+
+A deployment is immutable: a new version gets the next number for its key; the same
+content deployed again is a no-op. Specs are rebuilt from the stored source files the first
+time a version is used in this process and then cached; versions never change, so the cache
+is correct on every node without coordination.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.audit import append_event
+from engine.bpmn.bundle import Bundle, SourceFile, read_bundle
+from engine.bpmn.compiler import CompiledProcess, compile_sources
+from engine.errors import DeployRefused, NotFound
+from engine.store.models import Definition, DefinitionFile
+
+DEPENDENCY_PREFIX = "dependencies/"
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    definition: Definition
+    created: bool
+
+
+class DefinitionCatalog:
+    def __init__(self, *, max_upload_bytes: int, operations: set[str] | None = None):
+        self.max_upload_bytes = max_upload_bytes
+        self.operations = operations if operations is not None else set()
+        self._compiled: dict[int, CompiledProcess] = {}
+        self._lock = threading.Lock()
+
+    # -- deploy ---------------------------------------------------------------------------
+
+    def deploy_path(self, session: Session, path: Path, *, actor: str | None = None) -> DeployResult:
+        return self.deploy_bundle(session, read_bundle(path, self.max_upload_bytes), actor=actor)
+
+    def deploy_bundle(self, session: Session, bundle: Bundle, *, actor: str | None = None) -> DeployResult:
+        dependencies = self._dependencies(session, bundle)
+        files = bundle.files + dependencies
+        compiled, problems = compile_sources(
+            files, main_process=bundle.main_process, operations=self.operations,
+            max_bytes=self.max_upload_bytes,
+        )
+        if problems:
+            raise DeployRefused(problems)
+        key = bundle.key or compiled.process_id
+        stored = Bundle(bundle.key, bundle.title, bundle.main_process, bundle.manifest, files)
+        content_hash = stored.content_hash()
+        existing = session.scalars(
+            select(Definition).where(Definition.key == key, Definition.content_hash == content_hash)
+        ).first()
+        if existing is not None:
+            return DeployResult(existing, created=False)
+        version = (session.scalar(select(func.max(Definition.version)).where(Definition.key == key)) or 0) + 1
+        title = bundle.title or getattr(compiled.spec, "description", None) or compiled.process_id
+        definition = Definition(key=key, version=version, content_hash=content_hash, process_id=compiled.process_id,
+                                title=title, manifest={**bundle.manifest, "processes": compiled.process_ids},
+                                deployed_by=actor)
+        session.add(definition)
+        session.flush()
+        for source in files:
+            session.add(DefinitionFile(definition_id=definition.id, path=source.path, kind=source.kind,
+                                       content=source.content))
+        append_event(session, action="definition_deployed", actor=actor,
+                     details={"key": key, "version": version, "definition_id": definition.id,
+                              "content_hash": content_hash})
+        with self._lock:
+            self._compiled[definition.id] = compiled
+        return DeployResult(definition, created=True)
+
+    def _dependencies(self, session: Session, bundle: Bundle) -> list[SourceFile]:
+        """Called processes that live in other, already deployed definitions, pinned by copy."""
+        from engine.bpmn.calls import called_process_ids, defined_process_ids
+
+        wanted = called_process_ids(bundle.of_kind("bpmn")) - defined_process_ids(bundle.of_kind("bpmn"))
+        files: list[SourceFile] = []
+        for process_id in sorted(wanted):
+            definition = self.latest_defining(session, process_id)
+            if definition is None:
+                continue  # the compiler reports the unknown target with its line
+            prefix = f"{DEPENDENCY_PREFIX}{definition.key}/v{definition.version}/"
+            for stored in self._files(session, definition.id):
+                if stored.kind in ("bpmn", "dmn"):
+                    path = stored.path if stored.path.startswith(DEPENDENCY_PREFIX) else prefix + stored.path
+                    files.append(SourceFile(path, stored.kind, stored.content))
+        return list({f.path: f for f in files}.values())
+
+    # -- look-ups -------------------------------------------------------------------------
+
+    def latest(self, session: Session, key: str) -> Definition:
+        definition = session.scalars(
+            select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
+        ).first()
+        if definition is None:
+            raise NotFound(f"no procedure with key {key!r} is deployed")
+        return definition
+
+    def latest_defining(self, session: Session, process_id: str) -> Definition | None:
+        return session.scalars(
+            select(Definition).where(Definition.process_id == process_id)
+            .order_by(Definition.created_at.desc(), Definition.id.desc()).limit(1)
+        ).first()
+
+    def all(self, session: Session) -> list[Definition]:
+        return list(session.scalars(select(Definition).order_by(Definition.key, Definition.version)))
+
+    def _files(self, session: Session, definition_id: int) -> list[DefinitionFile]:
+        return list(session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id)
+                                    .order_by(DefinitionFile.path)))
+
+    def files(self, session: Session, definition_id: int) -> list[SourceFile]:
+        return [SourceFile(f.path, f.kind, f.content) for f in self._files(session, definition_id)]
+
+    def compiled(self, session: Session, definition: Definition) -> CompiledProcess:
+        """The runnable spec of a version, built once per process."""
+        cached = self._compiled.get(definition.id)
+        if cached is not None:
+            return cached
+        compiled, problems = compile_sources(
+            self.files(session, definition.id), main_process=definition.process_id,
+            operations=self.operations, max_bytes=self.max_upload_bytes,
+        )
+        if problems:  # only if the engine got stricter since the deployment
+            raise DeployRefused(problems)
+        with self._lock:
+            return self._compiled.setdefault(definition.id, compiled)

@@ -1,0 +1,76 @@
+"""Staff users and groups. Group membership decides who is a candidate for a task."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.audit import append_event
+from engine.errors import BadInput
+from engine.store.models import Group, Membership, User
+
+_HASHER = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def check_password(stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def groups_of(session: Session, user_name: str) -> set[str]:
+    return set(session.scalars(
+        select(Group.name).join(Membership, Membership.group_id == Group.id)
+        .join(User, User.id == Membership.user_id).where(User.name == user_name)
+    ))
+
+
+def ensure_group(session: Session, name: str) -> Group:
+    group = session.scalars(select(Group).where(Group.name == name)).first()
+    if group is None:
+        group = Group(name=name)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def add_user(session: Session, name: str, *, groups: list[str] = (), password: str | None = None,
+             display_name: str | None = None, actor: str | None = None) -> User:
+    """Create the user, or update their groups (and password, when given) if they exist."""
+    name = name.strip()
+    if not name or len(name) > 100 or any(c.isspace() for c in name):
+        raise BadInput(f"{name!r} is not a valid user name (1–100 characters, no spaces)")
+    user = session.scalars(select(User).where(User.name == name)).first()
+    created = user is None
+    if created:
+        user = User(name=name, display_name=display_name)
+        session.add(user)
+        session.flush()
+    if password is not None:
+        user.password_hash = hash_password(password)
+    if display_name is not None:
+        user.display_name = display_name
+    wanted = {ensure_group(session, g.strip()).id for g in groups if g.strip()}
+    if not created:
+        session.execute(delete(Membership).where(Membership.user_id == user.id))
+    for group_id in sorted(wanted):
+        session.add(Membership(user_id=user.id, group_id=group_id))
+    append_event(session, action="user_added" if created else "user_updated", actor=actor,
+                 details={"user": name, "groups": sorted(g.strip() for g in groups if g.strip())})
+    return user
+
+
+def users(session: Session) -> list[tuple[User, list[str]]]:
+    rows = []
+    for user in session.scalars(select(User).order_by(User.name)):
+        rows.append((user, sorted(groups_of(session, user.name))))
+    return rows

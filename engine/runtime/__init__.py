@@ -1,0 +1,1 @@
+"""Running BPMN: SpiffWorkflow behind one adapter (state, history, task projection)."""

@@ -1,0 +1,96 @@
+"""Driving a workflow forward until it waits, and reading what it waits for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import ExecutionFailed
+from engine.runtime.history import compact_history
+
+#: How many automatic steps may pass between two history compactions.
+COMPACT_EVERY = 100
+
+
+def run_until_waiting(workflow: BpmnWorkflow) -> None:
+    """Run automatic tasks (scripts, gateways, due timers) until only people or time can move it.
+
+    SpiffWorkflow refreshes timers only at the end of ``do_engine_steps``, which can leave a
+    fired timer's path ready but not run, hence the loop.
+    """
+    completed = 0
+
+    def after_task(_task) -> None:
+        nonlocal completed
+        completed += 1
+        if completed % COMPACT_EVERY == 0:
+            compact_history(workflow)
+
+    with _translated_errors():
+        while True:
+            workflow.do_engine_steps(did_complete_task=after_task)
+            if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+                break
+    compact_history(workflow)
+
+
+def complete_task(workflow: BpmnWorkflow, task, data: dict) -> None:
+    """Complete a ready human task with submitted data, then run on."""
+    with _translated_errors():
+        task.data.update(data)
+        task.run()
+    run_until_waiting(workflow)
+
+
+def fire_timers(workflow: BpmnWorkflow) -> None:
+    with _translated_errors():
+        workflow.refresh_timers()
+    run_until_waiting(workflow)
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """The earliest instant at which a timer of this workflow fires, if any.
+
+    Read from the waiting tasks themselves: ``waiting_events()`` hides the due time of timers
+    behind an event-based gateway (a MultipleEventDefinition).
+    """
+    due: list[datetime] = []
+    for task in workflow.event_manager.tasks.values():
+        definition = task.task_spec.event_definition
+        parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        if not any(isinstance(part, TimerEventDefinition) for part in parts):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, "duration": s}
+            value = value.get("next") if value.get("cycles") != 0 else None
+        if not isinstance(value, str):
+            continue
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        due.append(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
+    return min(due) if due else None
+
+
+class _translated_errors:
+    """Turn SpiffWorkflow's task exceptions into ExecutionFailed naming the element."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, _tb):
+        if exc is None or not isinstance(exc, SpiffWorkflowException):
+            return False
+        element_id = None
+        if isinstance(exc, WorkflowTaskException) and exc.task is not None:
+            element_id = exc.task.task_spec.bpmn_id
+        cause = exc.__cause__ or getattr(exc, "exception", None)
+        message = str(cause) if cause is not None and str(cause) else str(exc)
+        raise ExecutionFailed(message, element_id=element_id) from exc

@@ -1,0 +1,107 @@
+"""Workflow state as stored in ``applications.state``: SpiffWorkflow's serializer output
+without the embedded spec, inside a small versioned envelope.
+
+Specs are rebuilt once per definition version from its source files and cached, so a load
+costs only the task tree. The envelope's ``format`` lets us change our own layout later;
+SpiffWorkflow's ``serializer_version`` is kept inside so its migrations still apply.
+
+Format history:
+  1 — {"format": 1, "workflow": <BpmnWorkflowSerializer dict without spec/subprocess_specs>}
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import orjson
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.errors import MadoguchiError
+
+STATE_FORMAT = 1
+
+
+class StateFormatError(MadoguchiError):
+    """A stored state cannot be read by this version of the engine."""
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Writes no spec; on load, takes the cached spec objects handed in with the dict."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs")
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _json_default(registry):
+    encoder = BpmnWorkflowSerializer(registry)._encoder_cls()
+    return encoder.default
+
+
+class StateSerializer:
+    """Turns a running workflow into bytes and back, given the cached spec."""
+
+    def __init__(self) -> None:
+        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        _SpeclessWorkflowConverter(BpmnWorkflow, registry)
+        self._serializer = BpmnWorkflowSerializer(registry)
+        self._registry = registry
+        self._default = _json_default(registry)
+
+    def dump(self, workflow: BpmnWorkflow) -> bytes:
+        self._registry._encoder_mode = True
+        try:
+            dct = self._serializer.to_dict(workflow)
+        finally:
+            self._registry._encoder_mode = False
+        dct[BpmnWorkflowSerializer.VERSION_KEY] = SPIFF_SERIALIZER_VERSION
+        return orjson.dumps({"format": STATE_FORMAT, "workflow": dct}, default=self._default)
+
+    def load(self, blob: bytes, spec, subprocess_specs: dict, script_engine) -> BpmnWorkflow:
+        try:
+            envelope = orjson.loads(blob)
+        except orjson.JSONDecodeError as exc:
+            raise StateFormatError(f"stored state is not valid JSON: {exc}") from exc
+        fmt = envelope.get("format") if isinstance(envelope, dict) else None
+        if fmt != STATE_FORMAT:
+            raise StateFormatError(f"stored state has format {fmt!r}; this engine reads format {STATE_FORMAT}")
+        dct = envelope["workflow"]
+        version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
+        if version != SPIFF_SERIALIZER_VERSION:
+            self._migrate(dct, version, spec, subprocess_specs)
+        dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
+        workflow = self._serializer.from_dict(dct)
+        workflow.script_engine = script_engine
+        return workflow
+
+    def _migrate(self, dct: dict, version: str | None, spec, subprocess_specs: dict) -> None:
+        """Bring a state written by an older SpiffWorkflow up to date.
+
+        SpiffWorkflow's migrations expect the spec inside the dict, so the current spec is
+        serialized in for the duration of the migration and dropped again afterwards.
+        """
+        if version not in MIGRATIONS:
+            raise StateFormatError(f"stored workflow state has serializer version {version!r}, which cannot be "
+                                   "migrated")
+        dct["spec"] = self._registry.convert(spec)
+        dct["subprocess_specs"] = {name: self._registry.convert(s) for name, s in subprocess_specs.items()}
+        MIGRATIONS[version](dct)
+        dct.pop("spec"), dct.pop("subprocess_specs")

@@ -1,0 +1,231 @@
+"""The tables. SQLAlchemy 2.0 style, with a naming convention so migrations are stable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored as UTC and always returned timezone-aware, on every database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones: store naive UTC.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Definition(Base):
+    """An immutable, deployed version of a procedure (its BPMN, DMN, forms and manifest)."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    process_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    manifest: Mapped[dict] = mapped_column(JSON, default=dict)
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DefinitionFile(Base):
+    """One source file of a definition version, kept verbatim (specs are rebuilt from these)."""
+
+    __tablename__ = "definition_files"
+    __table_args__ = (UniqueConstraint("definition_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Membership(Base):
+    __tablename__ = "group_members"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Application(Base):
+    """One case: a running (or finished) instance of a definition version."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    #: Serialized workflow state (see engine.runtime.state); never the spec.
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    state_format: Mapped[int] = mapped_column(Integer)
+    #: Bumped on every save; a write that expected another version is a conflict.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Earliest due timer, so a worker finds due applications with one indexed query.
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """Projection of a user/manual task for task lists; written in the same transaction as the state."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (Index("ix_human_tasks_application_status", "application_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    form_key: Mapped[str | None] = mapped_column(String(300))
+    candidate_groups: Mapped[list] = mapped_column(JSON, default=list)
+    candidate_users: Mapped[list] = mapped_column(JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TaskCandidate(Base):
+    """Who may work on an open task: one row per candidate group or user.
+
+    Rows exist only while the task is open, so "my groups' tasks" is an index range scan
+    whatever the size of the history.
+    """
+
+    __tablename__ = "task_candidates"
+    __table_args__ = (Index("ix_task_candidates_lookup", "kind", "name", "created_at"),)
+
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained record of every state change.
+
+    Each application has its own chain (``application:<id>``); changes that belong to no
+    application (deployments, users) go to the ``system`` chain.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    application_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    data_hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last link of each chain; locking it serialises appends and exposes deleted tails."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+__all__ = [
+    "Application",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Definition",
+    "DefinitionFile",
+    "Group",
+    "HumanTask",
+    "Membership",
+    "TaskCandidate",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,62 @@
+"""Read models handed to callers: plain data, stable field names (the CLI's --json contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.store.models import Application, AuditEvent, Definition
+from engine.tasklist import tasks_of_application
+
+
+def application_data(workflow: BpmnWorkflow) -> dict:
+    """The application's current data: the process result once finished, else the data of
+    the most recently completed step."""
+    if workflow.completed:
+        return dict(workflow.data)
+    task = workflow.last_task or workflow.task_tree
+    return dict(task.data)
+
+
+@dataclass
+class ApplicationView:
+    application: Application
+    definition: Definition
+    data: dict
+    tasks: list
+    history: list[AuditEvent]
+
+    def summary(self) -> dict:
+        a = self.application
+        return {"id": a.id, "reference": a.reference, "status": a.status}
+
+    def as_dict(self) -> dict:
+        a = self.application
+        return {
+            **self.summary(),
+            "procedure": self.definition.key,
+            "version": self.definition.version,
+            "started_by": a.started_by,
+            "created_at": a.created_at.isoformat(),
+            "updated_at": a.updated_at.isoformat(),
+            "completed_at": a.completed_at.isoformat() if a.completed_at else None,
+            "next_timer_at": a.next_timer_at.isoformat() if a.next_timer_at else None,
+            "data": self.data,
+            "open_tasks": [t.as_dict() for t in self.tasks if t.status == "open"],
+            "history": [
+                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "task_id": e.task_id,
+                 "details": e.details}
+                for e in self.history
+            ],
+        }
+
+
+def application_view(session: Session, application: Application, workflow: BpmnWorkflow) -> ApplicationView:
+    definition = session.get(Definition, application.definition_id)
+    history = list(session.scalars(select(AuditEvent).where(AuditEvent.application_id == application.id)
+                                   .order_by(AuditEvent.seq)))
+    return ApplicationView(application, definition, application_data(workflow),
+                           tasks_of_application(session, application.id), history)

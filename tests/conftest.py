@@ -1,0 +1,98 @@
+"""Shared fixtures. Every database test runs on SQLite and, when MADOGUCHI_TEST_DATABASE_URL
+points at a PostgreSQL server, on PostgreSQL too (one database per xdist worker)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine.config import Settings
+from engine.facade import Engine
+from engine.store.database import upgrade_database
+from engine.store.models import Base
+
+WORKFLOWS = Path(__file__).parent / "workflows"
+PG_URL = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
+DB_KINDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per worker; each test gets a copy (much faster than migrating)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id) -> str:
+    """A migrated PostgreSQL database of this xdist worker, dropped at the end of the run."""
+    base = make_url(PG_URL)
+    name = f"{base.database}_{worker_id}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    upgrade_database(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=DB_KINDS)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "madoguchi.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(home=tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def engine(settings) -> Engine:
+    return Engine(settings)
+
+
+@pytest.fixture
+def db(engine):
+    database = engine.database()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def cli(settings, monkeypatch):
+    """Run ``madoguchi`` in-process against the test database: cli("start", "key", ...)."""
+    from engine.cli import main
+
+    monkeypatch.setenv("MADOGUCHI_HOME", str(settings.home))
+    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke
