@@ -6,6 +6,7 @@ task projection and audit events. Nothing here commits; a failure leaves nothing
 from __future__ import annotations
 
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -13,22 +14,21 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import append_event, data_hash
 from engine.definitions import DefinitionCatalog
-from engine.errors import BadInput, Conflict, NotFound, PermissionRefused
+from engine.errors import BadInput, Conflict, ExecutionFailed, NotFound, PermissionRefused
 from engine.forms import validate_submission
 from engine.identity import groups_of
 from engine.runtime.assignment import assignment_for, task_properties
 from engine.runtime.runner import complete_task, fire_timers, next_timer_due, run_until_waiting
 from engine.runtime.state import StateSerializer
+from engine.statuses import STATUSES
 from engine.store.models import Application, Definition, HumanTask, TaskCandidate, utcnow
 
-#: The public status vocabulary (DESIGN §4).
-STATUSES = ("received", "in_review", "returned", "approved", "rejected", "withdrawn", "issued", "completed")
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: people read these aloud
 
 
@@ -55,6 +55,7 @@ class ApplicationService:
     # -- start ----------------------------------------------------------------------------
 
     def start(self, session: Session, key: str, *, data: dict | None = None, actor: str | None = None) -> StepResult:
+        """Create an application of the newest version of ``key`` and run it until it waits."""
         data = _require_object(data or {}, "data")
         definition = self.catalog.latest(session, key)
         compiled = self.catalog.compiled(session, definition)
@@ -85,7 +86,8 @@ class ApplicationService:
         if form:
             validate_submission(self.catalog.files(session, application.definition_id), form, data)
         now = utcnow()
-        complete_task(workflow, task, data)
+        with _failures_of(application):
+            complete_task(workflow, task, data)
         human.status, human.completed_at, human.completed_by = "completed", now, actor
         append_event(session, action="task_completed", actor=actor, application_id=application.id,
                      task_id=human.id, details={"element_id": human.element_id}, data=data)
@@ -123,6 +125,12 @@ class ApplicationService:
             .order_by(Application.next_timer_at).limit(limit)
         ))
 
+    def next_timer_at(self, session: Session, before: datetime | None = None) -> datetime | None:
+        query = select(func.min(Application.next_timer_at))
+        if before is not None:
+            query = query.where(Application.next_timer_at <= before)
+        return session.scalar(query)
+
     def fire_timers(self, session: Session, application_id: int) -> StepResult | None:
         """Fire this application's due timers; None if another worker got there first."""
         application = self._lock(session, application_id)
@@ -130,7 +138,8 @@ class ApplicationService:
         if application.next_timer_at is None or application.next_timer_at > now:
             return None
         workflow = self._load(session, application)
-        fire_timers(workflow)
+        with _failures_of(application):
+            fire_timers(workflow)
         return self._save(session, application, workflow, "system:timer", now)
 
     # -- reading --------------------------------------------------------------------------
@@ -176,12 +185,11 @@ class ApplicationService:
             raise Conflict(f"task {human.id} is {human.status}")
 
     def _is_candidate(self, session: Session, human: HumanTask, actor: str, application: Application) -> bool:
-        if actor in (human.candidate_users or []):
+        if actor == human.assignee or actor in (human.candidate_users or []):
             return True
         if human.candidate_groups and set(human.candidate_groups) & groups_of(session, actor):
             return True
-        # A task nobody was named for belongs to whoever started the application.
-        return not human.candidate_groups and not human.candidate_users and actor == application.started_by
+        return _unnamed(human) and actor == application.started_by
 
     def _authorize_completion(self, session: Session, human: HumanTask, actor: str, application: Application):
         if human.assignee:
@@ -203,6 +211,9 @@ class ApplicationService:
     def _save(self, session: Session, application: Application, workflow: BpmnWorkflow, actor: str | None,
               now: datetime, finished: list[HumanTask] = ()) -> StepResult:
         result = StepResult(application, closed_tasks=list(finished))
+        for event in workflow.get_events():  # thrown, and caught by nothing in this application
+            append_event(session, action="event_unhandled", actor=actor, application_id=application.id,
+                         details={"event": getattr(event.event_definition, "name", None)})
         self._sync_tasks(session, application, workflow, now, result)
         application.state = self.serializer.dump(workflow)
         application.state_format = 1
@@ -249,6 +260,8 @@ class ApplicationService:
                 ("user", u) for u in assignment.candidate_users]
             if assignment.assignee:
                 candidates.append(("user", assignment.assignee))
+            if not candidates and application.started_by:
+                candidates.append(("user", application.started_by))
             for kind, name in dict.fromkeys(candidates):
                 session.add(TaskCandidate(task_id=task_id, kind=kind, name=name, created_at=now))
             append_event(session, action="task_created", actor=None, application_id=application.id, task_id=task_id,
@@ -268,6 +281,20 @@ class ApplicationService:
         if statuses:
             return "in_review"
         return application.status
+
+
+@contextmanager
+def _failures_of(application: Application):
+    """Name the application in execution failures (the runner does not know it)."""
+    try:
+        yield
+    except ExecutionFailed as exc:
+        raise ExecutionFailed(exc.detail, application_id=application.id, element_id=exc.element_id) from exc
+
+
+def _unnamed(human: HumanTask) -> bool:
+    """A task nobody was named for belongs to whoever started the application."""
+    return not human.candidate_groups and not human.candidate_users and not human.assignee
 
 
 def _end_status(workflow: BpmnWorkflow) -> str | None:

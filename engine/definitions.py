@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.audit import append_event
 from engine.bpmn.bundle import Bundle, SourceFile, read_bundle
+from engine.bpmn.calls import called_process_ids, defined_process_ids
 from engine.bpmn.compiler import CompiledProcess, compile_sources
-from engine.errors import DeployRefused, NotFound
+from engine.errors import Conflict, DeployRefused, NotFound
 from engine.store.models import Definition, DefinitionFile
 
 DEPENDENCY_PREFIX = "dependencies/"
@@ -47,7 +49,7 @@ class DefinitionCatalog:
         files = bundle.files + dependencies
         compiled, problems = compile_sources(
             files, main_process=bundle.main_process, operations=self.operations,
-            max_bytes=self.max_upload_bytes,
+            max_bytes=self.max_upload_bytes, own_process_ids=defined_process_ids(bundle.of_kind("bpmn")),
         )
         if problems:
             raise DeployRefused(problems)
@@ -65,7 +67,10 @@ class DefinitionCatalog:
                                 title=title, manifest={**bundle.manifest, "processes": compiled.process_ids},
                                 deployed_by=actor)
         session.add(definition)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"another deployment of {key!r} happened at the same time; deploy again") from exc
         for source in files:
             session.add(DefinitionFile(definition_id=definition.id, path=source.path, kind=source.kind,
                                        content=source.content))
@@ -78,8 +83,6 @@ class DefinitionCatalog:
 
     def _dependencies(self, session: Session, bundle: Bundle) -> list[SourceFile]:
         """Called processes that live in other, already deployed definitions, pinned by copy."""
-        from engine.bpmn.calls import called_process_ids, defined_process_ids
-
         wanted = called_process_ids(bundle.of_kind("bpmn")) - defined_process_ids(bundle.of_kind("bpmn"))
         files: list[SourceFile] = []
         for process_id in sorted(wanted):
@@ -104,10 +107,17 @@ class DefinitionCatalog:
         return definition
 
     def latest_defining(self, session: Session, process_id: str) -> Definition | None:
-        return session.scalars(
+        """The newest definition version whose files define ``process_id`` (main or not)."""
+        main = session.scalars(
             select(Definition).where(Definition.process_id == process_id)
-            .order_by(Definition.created_at.desc(), Definition.id.desc()).limit(1)
+            .order_by(Definition.id.desc()).limit(1)
         ).first()
+        if main is not None:
+            return main
+        for definition in session.scalars(select(Definition).order_by(Definition.id.desc())):
+            if process_id in (definition.manifest or {}).get("processes", []):
+                return definition
+        return None
 
     def all(self, session: Session) -> list[Definition]:
         return list(session.scalars(select(Definition).order_by(Definition.key, Definition.version)))

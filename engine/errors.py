@@ -82,6 +82,7 @@ class ExecutionFailed(MadoguchiError):
 
     def __init__(self, message: str, *, application_id: int | None = None,
                  element_id: str | None = None, process_id: str | None = None):
+        self.detail = message
         self.application_id = application_id
         self.element_id = element_id
         self.process_id = process_id

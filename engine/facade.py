@@ -84,14 +84,18 @@ class Engine:
     def due_timer_applications(self, session: Session, now: datetime | None = None, limit: int = 100) -> list[int]:
         return self.applications.due_timer_applications(session, now or utcnow(), limit)
 
+    def next_timer_at(self, session: Session, before: datetime | None = None) -> datetime | None:
+        return self.applications.next_timer_at(session, before)
+
     def fire_timers(self, session: Session, application_id: int) -> StepResult | None:
         return self.applications.fire_timers(session, application_id)
 
     # -- people ---------------------------------------------------------------------------
 
-    def add_user(self, session: Session, name: str, *, groups: list[str] = (), password: str | None = None,
-                 actor: str | None = None) -> User:
-        return identity.add_user(session, name, groups=list(groups), password=password, actor=actor)
+    def add_user(self, session: Session, name: str, *, groups: list[str] | None = None,
+                 password: str | None = None, display_name: str | None = None, actor: str | None = None) -> User:
+        return identity.add_user(session, name, groups=groups, password=password, display_name=display_name,
+                                 actor=actor)
 
     def users(self, session: Session):
         return identity.users(session)

@@ -43,9 +43,9 @@ def ensure_group(session: Session, name: str) -> Group:
     return group
 
 
-def add_user(session: Session, name: str, *, groups: list[str] = (), password: str | None = None,
+def add_user(session: Session, name: str, *, groups: list[str] | None = None, password: str | None = None,
              display_name: str | None = None, actor: str | None = None) -> User:
-    """Create the user, or update their groups (and password, when given) if they exist."""
+    """Create the user, or update an existing one: groups are replaced only when given."""
     name = name.strip()
     if not name or len(name) > 100 or any(c.isspace() for c in name):
         raise BadInput(f"{name!r} is not a valid user name (1–100 characters, no spaces)")
@@ -59,13 +59,16 @@ def add_user(session: Session, name: str, *, groups: list[str] = (), password: s
         user.password_hash = hash_password(password)
     if display_name is not None:
         user.display_name = display_name
-    wanted = {ensure_group(session, g.strip()).id for g in groups if g.strip()}
-    if not created:
-        session.execute(delete(Membership).where(Membership.user_id == user.id))
-    for group_id in sorted(wanted):
-        session.add(Membership(user_id=user.id, group_id=group_id))
-    append_event(session, action="user_added" if created else "user_updated", actor=actor,
-                 details={"user": name, "groups": sorted(g.strip() for g in groups if g.strip())})
+    if groups is not None:
+        wanted = {ensure_group(session, g.strip()).id for g in groups if g.strip()}
+        if not created:
+            session.execute(delete(Membership).where(Membership.user_id == user.id))
+        for group_id in sorted(wanted):
+            session.add(Membership(user_id=user.id, group_id=group_id))
+    details = {"user": name, "password_changed": password is not None}
+    if groups is not None:
+        details["groups"] = sorted(g.strip() for g in groups if g.strip())
+    append_event(session, action="user_added" if created else "user_updated", actor=actor, details=details)
     return user
 
 

@@ -19,6 +19,8 @@ from engine.errors import DeployRefused, Problem
 
 MANIFEST = "procedure.toml"
 MAX_FILES = 500
+#: A whole bundle may be this many times the per-file limit.
+BUNDLE_FACTOR = 10
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".toml": "manifest"}
 
 
@@ -143,6 +145,7 @@ def _read_folder(root: Path, max_bytes: int) -> list[SourceFile]:
         if any(part.startswith(".") for part in PurePosixPath(relative).parts):
             continue
         files.append(SourceFile(relative, kind_of(relative), _read_capped(item, max_bytes, relative)))
+        _check_total(files, max_bytes, root.name)
         if len(files) > MAX_FILES:
             raise DeployRefused([Problem(root.name, None, None, f"the bundle has more than {MAX_FILES} files",
                                          "remove files the procedure does not need")])
@@ -179,4 +182,12 @@ def _read_zip(path: Path, max_bytes: int) -> list[SourceFile]:
                 raise DeployRefused([Problem(entry.filename, None, None, "the file is larger than the limit",
                                              "split it, or raise MADOGUCHI_MAX_UPLOAD_BYTES")])
             files.append(SourceFile(name.as_posix(), kind_of(name.as_posix()), content))
+            _check_total(files, max_bytes, path.name)
     return files
+
+
+def _check_total(files: list[SourceFile], max_bytes: int, label: str) -> None:
+    total = sum(len(f.content) for f in files)
+    if total > BUNDLE_FACTOR * max_bytes:
+        raise DeployRefused([Problem(label, None, None, f"the bundle holds more than {BUNDLE_FACTOR * max_bytes:,} "
+                                     "bytes", "remove files the procedure does not need")])

@@ -40,8 +40,13 @@ class _Parsed:
 
 def compile_sources(files: list[SourceFile], *, main_process: str | None = None,
                     operations: set[str] | None = None, max_bytes: int = 5 * 1024 * 1024,
-                    known_process_ids: set[str] | None = None) -> tuple[CompiledProcess | None, list[Problem]]:
-    """Parse, check and build specs. Returns (compiled, []) or (None, problems)."""
+                    known_process_ids: set[str] | None = None,
+                    own_process_ids: set[str] | None = None) -> tuple[CompiledProcess | None, list[Problem]]:
+    """Parse, check and build specs. Returns (compiled, []) or (None, problems).
+
+    ``own_process_ids``: the processes of the bundle itself (not of pinned dependencies);
+    only these may be the main process.
+    """
     problems: list[Problem] = []
     bpmn_trees: list[_Parsed] = []
     dmn_trees: list[_Parsed] = []
@@ -57,7 +62,7 @@ def compile_sources(files: list[SourceFile], *, main_process: str | None = None,
                                     "export the diagram as BPMN 2.0 XML"))
         elif source.kind == "dmn" and not is_dmn(root):
             problems.append(Problem(source.path, root.sourceline, None, "the file is not a DMN decision model",
-                                    "export the decision as DMN 1.1–1.4 XML"))
+                                    "export the decision as DMN 1.1–1.5 XML"))
         else:
             (bpmn_trees if source.kind == "bpmn" else dmn_trees).append(_Parsed(source, root))
 
@@ -71,7 +76,7 @@ def compile_sources(files: list[SourceFile], *, main_process: str | None = None,
     process_ids = {p.get("id") for t in bpmn_trees for p in t.root.iter(bpmn("process"))
                    if p.get("isExecutable") == "true"}
     context = LintContext(process_ids=process_ids | (known_process_ids or set()), decision_ids=decisions,
-                          operations=operations or set())
+                          operations=operations or set(), files=files)
     for parsed in bpmn_trees:
         problems.extend(lint_bpmn(parsed.root, parsed.source.path, context))
     if problems:
@@ -86,10 +91,10 @@ def compile_sources(files: list[SourceFile], *, main_process: str | None = None,
     except ValidationException as exc:
         return None, [_from_validation(exc, bpmn_trees + dmn_trees)]
 
-    main, problem = _main_process(parser, bpmn_trees, main_process)
-    if problem:
-        return None, [problem]
     try:
+        main, problem = _main_process(parser, bpmn_trees, main_process, own_process_ids)
+        if problem:
+            return None, [problem]
         spec = parser.get_spec(main)
         subprocess_specs = parser.get_subprocess_specs(main)
     except ValidationException as exc:
@@ -114,7 +119,7 @@ def _schema_problems(parsed: _Parsed) -> list[Problem]:
     ]
 
 
-def _main_process(parser: SpiffBpmnParser, trees: list[_Parsed], wanted: str | None):
+def _main_process(parser: SpiffBpmnParser, trees: list[_Parsed], wanted: str | None, own: set[str] | None):
     executable = parser.get_process_ids()
     label = trees[0].source.path
     if wanted:
@@ -127,7 +132,7 @@ def _main_process(parser: SpiffBpmnParser, trees: list[_Parsed], wanted: str | N
         spec.spec for pid in executable for spec in parser.get_spec(pid).task_specs.values()
         if isinstance(spec, SubWorkflowTask)
     }
-    top = [pid for pid in executable if pid not in called]
+    top = [pid for pid in executable if pid not in called and (own is None or pid in own)]
     if len(top) == 1:
         return top[0], None
     if not top:

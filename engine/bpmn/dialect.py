@@ -25,16 +25,17 @@ from engine.bpmn.juel import JuelError, is_juel, translate_juel
 from engine.bpmn.xml import BPMN_NS, CAMUNDA_NS, SPIFF_NS
 from engine.errors import Problem
 
+#: Marks an element whose JUEL could not be translated (already reported; not linted again).
+UNTRANSLATED = "{urn:madoguchi:dialect}untranslated"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
 #: camunda attribute -> property name used by the task projection.
-ASSIGNMENT_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "priority", "formKey",
-                         "followUpDate")
+ASSIGNMENT_ATTRIBUTES = ("candidateGroups", "candidateUsers", "assignee", "dueDate", "priority", "formKey")
 
-_ISO_DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+ISO_DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
                            r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$", re.IGNORECASE)
-_ISO_CYCLE = re.compile(r"^R\d*/", re.IGNORECASE)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+ISO_CYCLE = re.compile(r"^R\d*/", re.IGNORECASE)
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def camunda(name: str) -> str:
@@ -52,7 +53,7 @@ def bpmn(name: str) -> str:
 def looks_like_iso_timer(text: str) -> bool:
     """A bare ISO-8601 duration, repeating interval or date-time, as Camunda Modeler writes them."""
     value = text.strip()
-    return bool(_ISO_DURATION.match(value) or _ISO_CYCLE.match(value) or _ISO_DATE.match(value))
+    return bool(ISO_DURATION.match(value) or ISO_CYCLE.match(value) or ISO_DATE.match(value))
 
 
 class DialectNormaliser:
@@ -78,6 +79,8 @@ class DialectNormaliser:
             self._move_camunda_properties(element)
             if etree.QName(element).localname == "businessRuleTask":
                 self._move_decision_ref(element)
+            if etree.QName(element).localname == "multiInstanceLoopCharacteristics":
+                self._standard_multi_instance(element)
         return self.problems
 
     # -- pieces ----------------------------------------------------------------------------
@@ -97,7 +100,8 @@ class DialectNormaliser:
             return translate_juel(text)
         except JuelError as exc:
             where = f" at column {exc.column}" if exc.column else ""
-            self._problem(element, f"the {what} {text.strip()!r} cannot be used{where}: {exc}",
+            element.set(UNTRANSLATED, "true")
+            self._problem(element, f"the {what} {text.strip()!r} cannot be used{where}: {exc.message}",
                           "write it in the supported JUEL subset (see docs/bpmn-support.md) or as a "
                           "Python expression")
             return text
@@ -156,7 +160,31 @@ class DialectNormaliser:
         for props in ext.findall(camunda("properties")):
             for prop in props.findall(camunda("property")):
                 if prop.get("name"):
-                    self._set_property(element, prop.get("name"), prop.get("value", ""))
+                    value = prop.get("value", "").strip()
+                    if is_juel(value):
+                        value = "=" + self._python_expression(value, prop, f"property {prop.get('name')}")
+                    self._set_property(element, prop.get("name"), value)
+
+    def _standard_multi_instance(self, element: etree._Element) -> None:
+        """camunda:collection/elementVariable → loopDataInputRef/inputDataItem (standard BPMN)."""
+        collection = element.get(camunda("collection"))
+        if collection is None:
+            return
+        name = collection.strip()
+        if is_juel(name):
+            name = self._python_expression(name, element, "multi-instance collection")
+        if not name.isidentifier():
+            self._problem(element, f"the multi-instance collection {collection!r} is not a variable name",
+                          "compute the list into a variable in a script task first and name that variable")
+            return
+        if element.find(bpmn("loopDataInputRef")) is None:
+            ref = etree.SubElement(element, bpmn("loopDataInputRef"))
+            ref.text = name
+        variable = (element.get(camunda("elementVariable")) or "").strip()
+        if variable and element.find(bpmn("inputDataItem")) is None:
+            item = etree.SubElement(element, bpmn("inputDataItem"))
+            item.set("id", variable)
+            item.set("name", variable)
 
     def _move_decision_ref(self, element: etree._Element) -> None:
         ref = element.get(camunda("decisionRef"))

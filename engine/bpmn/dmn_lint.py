@@ -24,7 +24,9 @@ def _children(element: etree._Element, name: str) -> list[etree._Element]:
 
 
 def decision_ids(root: etree._Element) -> set[str]:
-    return {d.get("id") for d in root.iter() if isinstance(d.tag, str) and _local(d) == "decision" and d.get("id")}
+    """The decision a DMN file provides (SpiffWorkflow reads one decision per file)."""
+    first = next((d for d in root.iter() if isinstance(d.tag, str) and _local(d) == "decision"), None)
+    return {first.get("id")} if first is not None and first.get("id") else set()
 
 
 def lint_dmn(root: etree._Element, filename: str) -> list[Problem]:
@@ -33,7 +35,11 @@ def lint_dmn(root: etree._Element, filename: str) -> list[Problem]:
     def problem(element: etree._Element, element_id: str | None, message: str, fix: str) -> None:
         problems.append(Problem(filename, element.sourceline, element_id, message, fix))
 
-    for decision in (d for d in root.iter() if isinstance(d.tag, str) and _local(d) == "decision"):
+    decisions = [d for d in root.iter() if isinstance(d.tag, str) and _local(d) == "decision"]
+    for extra in decisions[1:]:
+        problem(extra, extra.get("id"), "the file holds more than one decision; only the first would be used",
+                "put each decision in a .dmn file of its own")
+    for decision in decisions[:1]:
         decision_id = decision.get("id")
         tables = _children(decision, "decisionTable")
         if not tables:

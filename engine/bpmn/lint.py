@@ -7,14 +7,25 @@ by then) but uses the original source lines.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from engine.bpmn.dialect import bpmn, camunda, looks_like_iso_timer, spiff
+from engine.bpmn.dialect import (
+    ISO_DATE,
+    ISO_DURATION,
+    UNTRANSLATED,
+    bpmn,
+    camunda,
+    looks_like_iso_timer,
+    spiff,
+)
 from engine.bpmn.xml import BPMN_NS, CAMUNDA_NS, SPIFF_NS
 from engine.errors import Problem
+from engine.forms import find_form
 from engine.scripting import ForbiddenCode, check_expression, check_script
+from engine.statuses import STATUSES
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "py", "python3", "text/x-python", "text/python"}
 
@@ -37,6 +48,7 @@ UNSUPPORTED_CAMUNDA_ELEMENTS = {
 ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
               "businessRuleTask", "callActivity", "subProcess", "transaction"}
 DIVERGING_GATEWAYS_NEEDING_CONDITIONS = {"exclusiveGateway", "inclusiveGateway"}
+EXPRESSION_PROPERTIES = {"candidateGroups", "candidateUsers", "assignee", "dueDate", "priority"}
 
 
 @dataclass
@@ -46,6 +58,8 @@ class LintContext:
     process_ids: set[str] = field(default_factory=set)
     decision_ids: set[str] = field(default_factory=set)
     operations: set[str] = field(default_factory=set)
+    #: The bundle's files, so formKey references can be checked (None: not checked).
+    files: list | None = None
 
 
 class BpmnLinter:
@@ -76,6 +90,9 @@ class BpmnLinter:
                                  f"{JAVA_ATTRIBUTES[attr.localname]}",
                                  "replace it with a script task (Python) or a service task whose operation a "
                                  "plugin provides")
+            if qname.namespace == SPIFF_NS and qname.localname == "property":
+                self._task_property(element)
+                continue
             if qname.namespace == SPIFF_NS and qname.localname in ("preScript", "postScript"):
                 if (element.text or "").strip():
                     self._compile(element, element.text, script=True, what=qname.localname)
@@ -98,12 +115,33 @@ class BpmnLinter:
             self.problem(element, f"camunda:{name} is used — {UNSUPPORTED_CAMUNDA_ELEMENTS[name]}",
                          "remove it and model the behaviour with script or service tasks")
 
+    def _task_property(self, element: etree._Element) -> None:
+        """Assignment properties are checked now so they cannot fail when a task opens."""
+        name, value = element.get("name"), (element.get("value") or "").strip()
+        if name in EXPRESSION_PROPERTIES and value.startswith("="):
+            self._compile(element, value[1:], script=False, what=f"{name} expression")
+        elif name == "dueDate" and value and not (ISO_DURATION.match(value) or ISO_DATE.match(value)):
+            self.problem(element, f"the due date {value!r} is neither an ISO-8601 duration nor a date-time",
+                         "use e.g. P5D, PT4H or 2027-04-01T17:00:00+09:00, or =expression")
+        elif name == "priority" and value and not value.lstrip("-").isdigit():
+            self.problem(element, f"the priority {value!r} is not a whole number", "use e.g. 50, or =expression")
+        elif name == "status" and value not in STATUSES:
+            self.problem(element, f"the status {value!r} is not one of the public statuses",
+                         f"use one of: {', '.join(STATUSES)}")
+        elif name == "formKey" and value and ":" not in value and self.context.files is not None \
+                and find_form(self.context.files, value) is None:
+            self.problem(element, f"the form {value!r} is not in the bundle",
+                         "add forms/<name>.json to the bundle, or correct the formKey")
+
     def _check_scriptTask(self, element: etree._Element) -> None:
         script_format = (element.get("scriptFormat") or "").strip().lower()
         if script_format not in PYTHON_SCRIPT_FORMATS:
             self.problem(element, f"the script language is {element.get('scriptFormat')!r}; only Python runs here",
                          "rewrite the script in Python and set scriptFormat=\"python\"")
             return
+        if element.get(camunda("resultVariable")):
+            self.problem(element, "camunda:resultVariable on a script task is not supported",
+                         "assign the result to a variable inside the script instead")
         if element.get(camunda("resource")):
             self.problem(element, "the script is loaded from an external resource",
                          "put the script text inside the script task")
@@ -132,8 +170,8 @@ class BpmnLinter:
                          "set a timeDuration (PT5M), timeDate or timeCycle (R3/PT1H)")
         for value in values:
             text = (value.text or "").strip()
-            if text.startswith(("'", '"')) and text.endswith(("'", '"')) and len(text) > 1:
-                literal = text[1:-1]
+            literal = _string_literal(text)
+            if literal is not None:
                 if not looks_like_iso_timer(literal):
                     self.problem(value, f"the timer value {literal!r} is not an ISO-8601 duration, date or cycle",
                                  "use e.g. PT3S, P10D, 2027-04-01T09:00:00+09:00 or R3/PT1H")
@@ -227,6 +265,8 @@ class BpmnLinter:
                              "give the flow a condition, or make it the gateway's default flow")
 
     def _compile(self, element: etree._Element, source: str, *, script: bool, what: str) -> None:
+        if element.get(UNTRANSLATED) or (element.getparent() is not None and element.getparent().get(UNTRANSLATED)):
+            return
         try:
             (check_script if script else check_expression)(source if script else source.strip())
         except ForbiddenCode as exc:
@@ -241,6 +281,16 @@ class BpmnLinter:
                 f"the {what} is refused: {getattr(exc, 'message', exc)}",
                 "change the code; scripts may only compute on task data (see docs/scripting.md)",
             ))
+
+
+def _string_literal(text: str) -> str | None:
+    """The string if ``text`` is exactly one Python string literal, else None."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None
+    body = tree.body
+    return body.value if isinstance(body, ast.Constant) and isinstance(body.value, str) else None
 
 
 def lint_bpmn(root: etree._Element, filename: str, context: LintContext) -> list[Problem]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from engine.cli.context import CliContext, pass_cli
 from engine.errors import DeployRefused, MadoguchiError
@@ -27,6 +28,19 @@ class MadoguchiGroup(click.Group):
         except MadoguchiError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except DBAPIError as exc:
+            click.echo(f"error: {database_problem(exc)}", err=True)
+            sys.exit(1)
+
+
+def database_problem(exc: DBAPIError) -> str:
+    """Say what is wrong with the database in terms an operator can act on."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return "the database has no Madoguchi tables yet — run `madoguchi db upgrade` first"
+    if "connect" in text.lower() or "could not translate host" in text:
+        return f"cannot reach the database ({text.splitlines()[0]}) — check MADOGUCHI_DATABASE_URL"
+    return f"database error: {text.splitlines()[0]}"
 
 
 @click.group(cls=MadoguchiGroup)

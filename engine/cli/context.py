@@ -15,7 +15,10 @@ from engine.errors import BadInput
 class CliContext:
     @cached_property
     def settings(self) -> Settings:
-        return Settings.from_env()
+        try:
+            return Settings.from_env()
+        except ValueError as exc:
+            raise BadInput(f"bad setting: {exc}") from None
 
     @cached_property
     def engine(self):

@@ -14,7 +14,8 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("name")
-@click.option("--group", "groups", multiple=True, help="Group to put the user in (repeatable).")
+@click.option("--group", "groups", multiple=True,
+              help="Group to put the user in (repeatable); replaces the user's groups when given.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default=None)
 @pass_cli
@@ -22,10 +23,10 @@ def add(cli: CliContext, name: str, groups: tuple[str, ...], password_stdin: boo
     """Create a user, or set an existing user's groups."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with cli.database.transaction() as session:
-        user = cli.engine.add_user(session, name, groups=list(groups), password=password)
-        if display_name:
-            user.display_name = display_name
-    click.echo(f"user {name}: groups {', '.join(sorted(groups)) or '(none)'}")
+        cli.engine.add_user(session, name, groups=list(groups) if groups else None, password=password,
+                            display_name=display_name)
+        current = dict((u.name, g) for u, g in cli.engine.users(session))[name]
+    click.echo(f"user {name}: groups {', '.join(current) or '(none)'}")
 
 
 @users_group.command("list")

@@ -6,21 +6,38 @@ from datetime import timedelta
 import click
 
 from engine.cli.context import CliContext, pass_cli
+from engine.errors import MadoguchiError
 from engine.store.models import utcnow
 
-IDLE_SLEEP_S = 1.0
+#: Longest sleep between two looks at the database, so new work is seen soon.
+MAX_SLEEP_S = 1.0
 
 
 def run_due(cli: CliContext) -> int:
-    """Fire every timer that is due now, one application per transaction."""
+    """Fire every timer that is due now, one application per transaction.
+
+    A failing application is reported and skipped; the others still run.
+    """
     fired = 0
     with cli.database.transaction() as session:
         due = cli.engine.due_timer_applications(session)
     for application_id in due:
-        with cli.database.transaction() as session:
-            if cli.engine.fire_timers(session, application_id) is not None:
-                fired += 1
+        try:
+            with cli.database.transaction() as session:
+                if cli.engine.fire_timers(session, application_id) is not None:
+                    fired += 1
+        except MadoguchiError as exc:
+            click.echo(f"application {application_id}: timer step failed: {exc}", err=True)
     return fired
+
+
+def seconds_until_next_timer(cli: CliContext) -> float:
+    horizon = utcnow() + timedelta(seconds=MAX_SLEEP_S)
+    with cli.database.transaction() as session:
+        upcoming = cli.engine.next_timer_at(session, before=horizon)
+    if upcoming is None:
+        return MAX_SLEEP_S
+    return max(0.0, min(MAX_SLEEP_S, (upcoming - utcnow()).total_seconds()))
 
 
 @click.command("worker")
@@ -35,11 +52,7 @@ def worker(cli: CliContext, once: bool) -> None:
     try:
         while True:
             run_due(cli)
-            with cli.database.transaction() as session:
-                upcoming = cli.engine.due_timer_applications(session, utcnow() + timedelta(seconds=IDLE_SLEEP_S),
-                                                              limit=1)
-            if not upcoming:
-                time.sleep(IDLE_SLEEP_S)
+            time.sleep(seconds_until_next_timer(cli))
     except KeyboardInterrupt:
         click.echo("worker stopped")
 

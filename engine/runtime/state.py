@@ -24,6 +24,8 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from engine.errors import MadoguchiError
 
 STATE_FORMAT = 1
+#: Where each of SpiffWorkflow's migration functions leaves a state.
+_MIGRATES_TO = {"1.0": "1.3", "1.1": "1.3", "1.2": "1.3", "1.3": "1.4", "1.4": "1.5"}
 
 
 class StateFormatError(MadoguchiError):
@@ -103,5 +105,9 @@ class StateSerializer:
                                    "migrated")
         dct["spec"] = self._registry.convert(spec)
         dct["subprocess_specs"] = {name: self._registry.convert(s) for name, s in subprocess_specs.items()}
-        MIGRATIONS[version](dct)
+        # SpiffWorkflow's migrations chain only partly (1.0→1.1→1.2→1.3, then one step each),
+        # so walk the versions ourselves until the state is current.
+        while version != SPIFF_SERIALIZER_VERSION:
+            MIGRATIONS[version](dct)
+            version = _MIGRATES_TO[version]
         dct.pop("spec"), dct.pop("subprocess_specs")

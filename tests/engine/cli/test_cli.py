@@ -106,3 +106,49 @@ def test_demo_walks_the_sample_end_to_end(cli):
 def test_samples_deploy(cli):
     deployed = json.loads(ok(cli("deploy", str(REPO / "workflows"), "--json")).stdout)
     assert {d["key"] for d in deployed["deployed"]} >= {"dog-registration"}
+
+
+def test_users_add_without_groups_keeps_them(cli):
+    ok(cli("users", "add", "sato", "--group", "a"))
+    ok(cli("users", "add", "sato", "--password-stdin", input="pw\n"))
+    assert json.loads(ok(cli("users", "list", "--json")).stdout)[0]["groups"] == ["a"]
+
+
+def test_database_without_schema_gets_a_clear_message(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
+    result = CliRunner().invoke(main, ["definitions"])
+    assert result.exit_code == 1
+    assert "madoguchi db upgrade" in result.stderr
+
+
+def test_bad_setting_is_bad_input(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("MADOGUCHI_MAX_UPLOAD_BYTES", "lots")
+    result = CliRunner().invoke(main, ["definitions"])
+    assert result.exit_code == 2
+    assert "MADOGUCHI_MAX_UPLOAD_BYTES" in result.stderr
+
+
+def test_worker_goes_on_when_one_application_fails(cli, tmp_path):
+    timer = process("fragile", "\n".join([
+        '<bpmn:startEvent id="s"/>', '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>PT0.1S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>',
+        '<bpmn:scriptTask id="divide" scriptFormat="python"><bpmn:script>x = 1 / d</bpmn:script></bpmn:scriptTask>',
+        '<bpmn:endEvent id="e"/>', chain("s", "wait", "divide", "e")]))
+    ok(cli("deploy", str(write(tmp_path, "t.bpmn", timer))))
+    broken = json.loads(ok(cli("start", "fragile", "--data", '{"d": 0}', "--json")).stdout)
+    fine = json.loads(ok(cli("start", "fragile", "--data", '{"d": 2}', "--json")).stdout)
+    time.sleep(0.2)
+    result = ok(cli("worker", "--once"))
+    assert f"application {broken['id']}: timer step failed" in result.stderr
+    assert "division by zero" in result.stderr
+    assert json.loads(ok(cli("show", str(fine["id"]), "--json")).stdout)["status"] == "completed"
+    assert json.loads(ok(cli("show", str(broken["id"]), "--json")).stdout)["status"] == "received"
