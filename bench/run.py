@@ -11,8 +11,8 @@ One process, review -> gateway -> approve -> script, is run two ways in the same
 Then the task-list query is timed with ``--open-tasks`` open tasks in the database.
 
 stdout carries only ``key=value`` lines (see bench/README.md); progress goes to stderr.
-``BENCH_DATABASE_URL`` (PostgreSQL) runs the e2e side in a fresh database created next to
-the one named in the URL and dropped at the end.
+``BENCH_DATABASE_URL`` (PostgreSQL) runs the database parts in a fresh database created next
+to the one named in the URL and dropped at the end; by default they run on an SQLite file.
 """
 
 # The engine is imported after putting the repository on sys.path (``make bench`` runs this
@@ -46,7 +46,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
 
 from engine.config import Settings
@@ -272,6 +272,23 @@ def measure_throughput(raw: RawSide, e2e: EngineSide, applications: int, rounds:
     return result
 
 
+def statements_per_application(e2e: EngineSide) -> int:
+    """SQL statements one application sends (SQLite's BEGIN IMMEDIATE included, COMMIT not):
+    a regression here shows up before it shows up in the timings."""
+    count = 0
+
+    def counter(*_args) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(e2e.database.engine, "before_cursor_execute", counter)
+    try:
+        e2e.run_one()
+    finally:
+        event.remove(e2e.database.engine, "before_cursor_execute", counter)
+    return count
+
+
 # -- task list ------------------------------------------------------------------------------
 
 #: Sections of a city office that tasks are offered to; a few are big, most are small.
@@ -385,20 +402,31 @@ def time_task_list(engine: Engine, database: Database, repeats: int, warmup: int
 
 # -- main -----------------------------------------------------------------------------------
 
+FULL = {"applications": 500, "rounds": 3, "open_tasks": 100_000, "warmup": 30,
+        "tasklist_repeats": 200, "tasklist_warmup": 10}
+QUICK = {"applications": 20, "rounds": 2, "open_tasks": 2_000, "warmup": 5,
+         "tasklist_repeats": 30, "tasklist_warmup": 3}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--applications", type=int, default=500,
-                        help="applications per side per round (default 500)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per side (default 3)")
-    parser.add_argument("--open-tasks", type=int, default=100_000,
-                        help="open tasks in the database for the task-list query (default 100000)")
+    parser.add_argument("--applications", type=int,
+                        help="applications per side per round (default 500, --quick 20)")
+    parser.add_argument("--rounds", type=int, help="timed rounds per side (default 3, --quick 2)")
+    parser.add_argument("--open-tasks", type=int,
+                        help="open tasks in the database for the task-list query (default 100000, --quick 2000)")
     parser.add_argument("--skip-tasklist", action="store_true", help="skip the task-list measurement")
-    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
+    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run (~5 s)")
     args = parser.parse_args(argv)
-    args.warmup, args.tasklist_repeats, args.tasklist_warmup = 30, 200, 10
-    if args.quick:
-        args.applications, args.rounds, args.open_tasks = 20, 2, 2_000
-        args.warmup, args.tasklist_repeats, args.tasklist_warmup = 5, 30, 3
+    # Explicit options win over both presets.
+    preset = QUICK if args.quick else FULL
+    for name, value in preset.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    if args.applications < 1 or args.rounds < 1:
+        parser.error("--applications and --rounds must be at least 1")
+    if not args.skip_tasklist and args.open_tasks < 1000:
+        parser.error("--open-tasks must be at least 1000 (the user under test must see 50 tasks)")
     return args
 
 
@@ -425,6 +453,8 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     bytes_before = database_bytes(database)
     throughput = measure_throughput(raw, e2e, args.applications, args.rounds, args.warmup)
     bytes_after = database_bytes(database)
+    applications_measured = e2e.applications
+    statements = statements_per_application(e2e)
 
     best_e2e, best_raw = max(throughput.e2e), max(throughput.raw)
     emit("e2e_per_s", best_e2e)
@@ -432,7 +462,8 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     emit("ratio_vs_raw", best_e2e / best_raw)
     emit("e2e_per_s_median", statistics.median(throughput.e2e))
     emit("raw_roundtrip_per_s_median", statistics.median(throughput.raw))
-    emit("db_bytes_per_application", round((bytes_after - bytes_before) / e2e.applications))
+    emit("db_bytes_per_application", round((bytes_after - bytes_before) / applications_measured))
+    emit("sql_statements_per_application", statements)
 
     if args.skip_tasklist:
         return

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,8 +25,20 @@ from engine.definitions import DefinitionCatalog
 from engine.errors import BadInput, Conflict, ExecutionFailed, NotFound, PermissionRefused
 from engine.forms import validate_submission
 from engine.identity import groups_of
+from engine.jobs.store import drop_singleton
+from engine.jobs.store import enqueue as enqueue_job
+from engine.messages import MessageRouter, flatten_correlations, waiting_messages
 from engine.runtime.assignment import assignment_for, task_properties
-from engine.runtime.runner import complete_task, fire_timers, next_timer_due, run_until_waiting
+from engine.runtime.retry_policy import RetryPolicy, retry_policy
+from engine.runtime.runner import (
+    complete_task,
+    fire_start_timer,
+    fire_timers,
+    next_timer_due,
+    run_until_waiting,
+    translated_errors,
+)
+from engine.runtime.service import CALL_KEY, AsyncServiceTask, pending_calls
 from engine.runtime.state import StateSerializer
 from engine.statuses import STATUSES
 from engine.store.models import Application, Definition, HumanTask, TaskCandidate, utcnow
@@ -47,10 +61,13 @@ class StepResult:
 
 
 class ApplicationService:
-    def __init__(self, catalog: DefinitionCatalog, script_engine):
+    def __init__(self, catalog: DefinitionCatalog, script_engine, default_retry: RetryPolicy | None = None,
+                 message_buffer_seconds: float = 86400.0):
         self.catalog = catalog
         self.script_engine = script_engine
         self.serializer = StateSerializer()
+        self.default_retry = default_retry or RetryPolicy(max_attempts=5, backoff_seconds=10.0)
+        self.messages = MessageRouter(self, message_buffer_seconds)
 
     # -- start ----------------------------------------------------------------------------
 
@@ -58,10 +75,38 @@ class ApplicationService:
         """Create an application of the newest version of ``key`` and run it until it waits."""
         data = _require_object(data or {}, "data")
         definition = self.catalog.latest(session, key)
+        workflow = self._new_workflow(session, definition, data)
+        return self._create(session, definition, workflow, data, actor, {})
+
+    def start_by_message(self, session: Session, definition: Definition, name: str, payload: dict,
+                         sender: str | None) -> StepResult:
+        """Start an application whose message start event catches message ``name``."""
+        workflow = self._new_workflow(session, definition, {})
+        for _task, message_definition, _key in waiting_messages(workflow, ""):
+            if message_definition.name == name:
+                with translated_errors():
+                    workflow.send_event(BpmnEvent(message_definition, payload, {}))
+                break
+        run_until_waiting(workflow)
+        return self._create(session, definition, workflow, payload, sender, {"message": name})
+
+    def start_by_timer(self, session: Session, definition: Definition, element_id: str) -> StepResult:
+        """Start an application whose timer start event ``element_id`` is due now (a schedule)."""
+        workflow = self._new_workflow(session, definition, {})
+        with translated_errors():
+            fire_start_timer(workflow, element_id)
+        run_until_waiting(workflow)
+        return self._create(session, definition, workflow, {}, "system:schedule", {"timer": element_id})
+
+    def _new_workflow(self, session: Session, definition: Definition, data: dict) -> BpmnWorkflow:
         compiled = self.catalog.compiled(session, definition)
         workflow = BpmnWorkflow(compiled.spec, compiled.subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data)
         run_until_waiting(workflow)
+        return workflow
+
+    def _create(self, session: Session, definition: Definition, workflow: BpmnWorkflow, data: dict,
+                actor: str | None, trigger: dict) -> StepResult:
         now = utcnow()
         application = Application(reference=new_reference(now), definition_id=definition.id, status="received",
                                   state=b"", state_format=0, started_by=actor, created_at=now, updated_at=now)
@@ -69,7 +114,7 @@ class ApplicationService:
         session.flush()
         append_event(session, action="application_started", actor=actor, application_id=application.id,
                      details={"definition": definition.key, "version": definition.version,
-                              "reference": application.reference}, data=data)
+                              "reference": application.reference, **trigger}, data=data)
         return self._save(session, application, workflow, actor, now)
 
     # -- human tasks ----------------------------------------------------------------------
@@ -119,18 +164,6 @@ class ApplicationService:
 
     # -- timers ---------------------------------------------------------------------------
 
-    def due_timer_applications(self, session: Session, now: datetime, limit: int = 100) -> list[int]:
-        return list(session.scalars(
-            select(Application.id).where(Application.next_timer_at <= now)
-            .order_by(Application.next_timer_at).limit(limit)
-        ))
-
-    def next_timer_at(self, session: Session, before: datetime | None = None) -> datetime | None:
-        query = select(func.min(Application.next_timer_at))
-        if before is not None:
-            query = query.where(Application.next_timer_at <= before)
-        return session.scalar(query)
-
     def fire_timers(self, session: Session, application_id: int) -> StepResult | None:
         """Fire this application's due timers; None if another worker got there first."""
         application = self._lock(session, application_id)
@@ -141,6 +174,101 @@ class ApplicationService:
         with _failures_of(application):
             fire_timers(workflow)
         return self._save(session, application, workflow, "system:timer", now)
+
+    # -- service calls ----------------------------------------------------------------------
+
+    def service_call(self, session: Session, application_id: int, task_id: str) -> dict | None:
+        """The evaluated call a service job should make, or None if the task no longer waits."""
+        application = self.get(session, application_id)
+        workflow = self._load(session, application)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, AsyncServiceTask):
+            return None
+        call = dict(task.internal_data.get(CALL_KEY) or {})
+        call.update(reference=application.reference, element_id=task.task_spec.bpmn_id)
+        return call
+
+    def complete_service_call(self, session: Session, application_id: int, task_id: str, result,
+                              actor: str = "system:worker") -> StepResult | None:
+        """Complete a waiting service task with its operation's result and run on.
+
+        None if the task no longer waits (an interrupting event cancelled it meanwhile); the
+        result is then dropped.
+        """
+        application = self._lock(session, application_id)
+        workflow = self._load(session, application)
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, AsyncServiceTask):
+            return None
+        now = utcnow()
+        with _failures_of(application):
+            with translated_errors():
+                task.task_spec.apply_result(task, result)
+            run_until_waiting(workflow)
+        append_event(session, action="service_task_completed", actor=actor, application_id=application.id,
+                     task_id=task_id, details={"element_id": task.task_spec.bpmn_id,
+                                               "operation": task.task_spec.operation_name}, data=result)
+        return self._save(session, application, workflow, actor, now)
+
+    def receive_message(self, session: Session, application_id: int, name: str, key: str, payload: dict,
+                        sender: str | None, message_id: int) -> Application | None:
+        """Deliver a message to the application subscribed for it; None if it no longer waits."""
+        application = self._lock(session, application_id)
+        workflow = self._load(session, application)
+        for task, definition, waiting_key in waiting_messages(workflow, application.reference):
+            if definition.name == name and waiting_key == key:
+                now = utcnow()
+                with _failures_of(application):
+                    with translated_errors():
+                        workflow.send_event(BpmnEvent(definition, payload, {}))
+                    run_until_waiting(workflow)
+                append_event(session, action="message_received", actor=sender, application_id=application.id,
+                             task_id=str(task.id), details={"message": name, "message_id": message_id}, data=payload)
+                self._save(session, application, workflow, sender, now)
+                return application
+        return None
+
+    def reschedule_timer(self, session: Session, application_id: int) -> None:
+        application = self._lock(session, application_id)
+        self._schedule_timer_job(session, application)
+
+    def _route_thrown_events(self, session: Session, application: Application, workflow: BpmnWorkflow) -> None:
+        """Messages thrown here that nothing in this application caught go out through jobs."""
+        for event in workflow.get_events():
+            definition = event.event_definition
+            if isinstance(definition, MessageEventDefinition):
+                self.enqueue(session, "message", {"name": definition.name,
+                                                  "key": flatten_correlations(event.correlations),
+                                                  "data": event.payload, "sender": application.reference})
+                action = "message_sent"
+            else:
+                action = "event_unhandled"
+            append_event(session, action=action, actor=None, application_id=application.id,
+                         details={"event": getattr(definition, "name", None)})
+
+    def enqueue(self, session: Session, kind: str, payload: dict, **options):
+        """Queue a job with the engine's default retry policy unless ``options`` set one."""
+        options.setdefault("max_attempts", self.default_retry.max_attempts)
+        options.setdefault("backoff_seconds", self.default_retry.backoff_seconds)
+        return enqueue_job(session, kind, payload, **options)
+
+    def _enqueue_service_calls(self, session: Session, application: Application, workflow: BpmnWorkflow) -> None:
+        for task in pending_calls(workflow):
+            policy = retry_policy(task.task_spec, self.default_retry)
+            enqueue_job(session, "service", {"element_id": task.task_spec.bpmn_id,
+                                             "operation": task.task_spec.operation_name},
+                        application_id=application.id, task_id=str(task.id),
+                        max_attempts=policy.max_attempts, backoff_seconds=policy.backoff_seconds,
+                        idempotency_key=f"{application.reference}/{task.id}")
+            task.internal_data[CALL_KEY]["enqueued"] = True
+
+    def _schedule_timer_job(self, session: Session, application: Application) -> None:
+        key = f"timer:{application.id}"
+        if application.next_timer_at is None:
+            drop_singleton(session, key)
+        else:
+            self.enqueue(session, "timer", {}, application_id=application.id, due_at=application.next_timer_at,
+                         singleton_key=key, idempotency_key=key)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -211,14 +339,17 @@ class ApplicationService:
     def _save(self, session: Session, application: Application, workflow: BpmnWorkflow, actor: str | None,
               now: datetime, finished: list[HumanTask] = ()) -> StepResult:
         result = StepResult(application, closed_tasks=list(finished))
-        for event in workflow.get_events():  # thrown, and caught by nothing in this application
-            append_event(session, action="event_unhandled", actor=actor, application_id=application.id,
-                         details={"event": getattr(event.event_definition, "name", None)})
+        while self.messages.deliver_buffered(session, application, workflow):
+            run_until_waiting(workflow)
+        self._route_thrown_events(session, application, workflow)
         self._sync_tasks(session, application, workflow, now, result)
+        self.messages.sync_subscriptions(session, application, workflow)
+        self._enqueue_service_calls(session, application, workflow)
         application.state = self.serializer.dump(workflow)
         application.state_format = 1
         application.updated_at = now
         application.next_timer_at = None if workflow.completed else next_timer_due(workflow)
+        self._schedule_timer_job(session, application)
         application.status = self._status(workflow, application, result)
         if workflow.completed and application.completed_at is None:
             application.completed_at = now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -27,6 +27,10 @@ def _float_env(name: str, default: float) -> float:
         raise ValueError(f"{name}={raw!r} is not a number") from exc
 
 
+def _list_env(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in os.environ.get(name, "").split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the instance keeps its data and how it limits untrusted input."""
@@ -36,7 +40,15 @@ class Settings:
     max_upload_bytes: int = 5 * 1024 * 1024
     script_max_iterations: int = 1_000_000
     script_max_seconds: float = 5.0
-    extra: dict = field(default_factory=dict)
+    #: Extra plugin modules to load (besides entry points and the built-ins).
+    plugin_modules: tuple[str, ...] = ()
+    #: Plugins (built-in or installed) not to load, by name.
+    blocked_plugins: tuple[str, ...] = ()
+    job_max_attempts: int = 5
+    job_backoff_seconds: float = 10.0
+    job_lease_seconds: float = 30.0
+    #: How long a message nobody waits for yet is kept for its receiver (0: refuse it).
+    message_buffer_seconds: float = 86400.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -48,4 +60,10 @@ class Settings:
             max_upload_bytes=_int_env("MADOGUCHI_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
             script_max_iterations=_int_env("MADOGUCHI_SCRIPT_MAX_ITERATIONS", 1_000_000),
             script_max_seconds=_float_env("MADOGUCHI_SCRIPT_MAX_SECONDS", 5.0),
+            plugin_modules=_list_env("MADOGUCHI_PLUGINS"),
+            blocked_plugins=_list_env("MADOGUCHI_BLOCK_PLUGINS"),
+            job_max_attempts=_int_env("MADOGUCHI_JOB_MAX_ATTEMPTS", 5),
+            job_backoff_seconds=_float_env("MADOGUCHI_JOB_BACKOFF_SECONDS", 10.0),
+            job_lease_seconds=_float_env("MADOGUCHI_JOB_LEASE_SECONDS", 30.0),
+            message_buffer_seconds=_float_env("MADOGUCHI_MESSAGE_BUFFER_SECONDS", 86400.0),
         )

@@ -33,9 +33,11 @@ class DeployResult:
 
 
 class DefinitionCatalog:
-    def __init__(self, *, max_upload_bytes: int, operations: set[str] | None = None):
+    def __init__(self, *, max_upload_bytes: int, operations: set[str] | None = None, after_deploy=None):
         self.max_upload_bytes = max_upload_bytes
         self.operations = operations if operations is not None else set()
+        #: Called as after_deploy(session, definition, compiled) for each new version.
+        self.after_deploy = after_deploy
         self._compiled: dict[int, CompiledProcess] = {}
         self._lock = threading.Lock()
 
@@ -77,6 +79,8 @@ class DefinitionCatalog:
         append_event(session, action="definition_deployed", actor=actor,
                      details={"key": key, "version": version, "definition_id": definition.id,
                               "content_hash": content_hash})
+        if self.after_deploy is not None:
+            self.after_deploy(session, definition, compiled)
         with self._lock:
             self._compiled[definition.id] = compiled
         return DeployResult(definition, created=True)

@@ -2,7 +2,7 @@
 
 Every method receives an SQLAlchemy session and works inside the caller's transaction; the
 caller commits (``with database.transaction() as session: ...``). Nothing here opens or
-commits a transaction behind the caller's back.
+commits a transaction behind the caller's back — except the worker, which is a caller.
 """
 
 from __future__ import annotations
@@ -13,26 +13,45 @@ from pathlib import Path
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.orm import Session
 
-from engine import audit, identity, tasklist
+from engine import audit, identity, incidents, tasklist
 from engine.applications import ApplicationService, StepResult
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
+from engine.jobs.worker import Worker, WorkerOptions
+from engine.messages import SendResult
+from engine.plugins import build_plugin_manager, collect_callables
+from engine.runtime.retry_policy import RetryPolicy
 from engine.scripting import SandboxEnvironment, ScriptLimits
 from engine.store.database import Database, upgrade_database
-from engine.store.models import Application, Definition, HumanTask, User, utcnow
+from engine.store.models import Application, Definition, HumanTask, Incident, Job, User
+from engine.triggers import Schedules
 from engine.views import ApplicationView, application_view
 
 
 class Engine:
     """One per process. Holds caches (parsed specs) that are safe to share between threads."""
 
-    def __init__(self, settings: Settings | None = None, *, operations: set[str] | None = None):
+    def __init__(self, settings: Settings | None = None, *, plugins: tuple = ()):
         self.settings = settings or Settings.from_env()
+        self.plugin_manager = build_plugin_manager(extra=plugins, modules=self.settings.plugin_modules,
+                                                   blocked=self.settings.blocked_plugins)
+        self.operations = collect_callables(self.plugin_manager, "madoguchi_operations")
+        self.job_handlers = collect_callables(self.plugin_manager, "madoguchi_job_handlers")
         limits = ScriptLimits(max_iterations=self.settings.script_max_iterations,
                               max_seconds=self.settings.script_max_seconds)
         self.script_engine = PythonScriptEngine(environment=SandboxEnvironment(limits=limits))
-        self.catalog = DefinitionCatalog(max_upload_bytes=self.settings.max_upload_bytes, operations=operations)
-        self.applications = ApplicationService(self.catalog, self.script_engine)
+        self.catalog = DefinitionCatalog(max_upload_bytes=self.settings.max_upload_bytes,
+                                         operations=set(self.operations), after_deploy=self._after_deploy)
+        self.applications = ApplicationService(
+            self.catalog, self.script_engine,
+            default_retry=RetryPolicy(self.settings.job_max_attempts, self.settings.job_backoff_seconds),
+            message_buffer_seconds=self.settings.message_buffer_seconds,
+        )
+        self.messages = self.applications.messages
+        self.schedules = Schedules(self.applications, self.script_engine)
+
+    def _after_deploy(self, session: Session, definition: Definition, compiled) -> None:
+        self.schedules.register(session, definition, compiled.spec)
 
     # -- database -------------------------------------------------------------------------
 
@@ -79,16 +98,36 @@ class Engine:
         return tasklist.open_tasks(session, user=user, group=group, application_id=application_id,
                                    limit=limit, offset=offset)
 
-    # -- timers ---------------------------------------------------------------------------
+    # -- messages -------------------------------------------------------------------------
 
-    def due_timer_applications(self, session: Session, now: datetime | None = None, limit: int = 100) -> list[int]:
-        return self.applications.due_timer_applications(session, now or utcnow(), limit)
+    def send_message(self, session: Session, name: str, *, key: str | None = None, data: dict | None = None,
+                     sender: str | None = None) -> SendResult:
+        return self.messages.send(session, name, key, data, sender)
 
-    def next_timer_at(self, session: Session, before: datetime | None = None) -> datetime | None:
-        return self.applications.next_timer_at(session, before)
+    # -- jobs, timers and incidents ---------------------------------------------------------
 
-    def fire_timers(self, session: Session, application_id: int) -> StepResult | None:
-        return self.applications.fire_timers(session, application_id)
+    def enqueue_job(self, session: Session, kind: str, payload: dict | None = None, *,
+                    application_id: int | None = None, due_at: datetime | None = None,
+                    max_attempts: int | None = None) -> Job:
+        """Queue a plugin-defined job (its kind must be handled by a plugin's job handler)."""
+        options = {"max_attempts": max_attempts} if max_attempts else {}
+        return self.applications.enqueue(session, kind, payload or {}, application_id=application_id,
+                                         due_at=due_at, **options)
+
+    def worker(self, database: Database, options: WorkerOptions | None = None, name: str | None = None) -> Worker:
+        options = options or WorkerOptions(lease_seconds=self.settings.job_lease_seconds)
+        return Worker(self, database, options, name)
+
+    def incidents(self, session: Session, *, status: str | None = "open",
+                  application_id: int | None = None) -> list[Incident]:
+        return incidents.list_incidents(session, status=status, application_id=application_id)
+
+    def retry_incident(self, session: Session, incident_id: int, *, actor: str | None = None) -> Incident:
+        return incidents.retry(session, incident_id, actor=actor)
+
+    def resolve_incident(self, session: Session, incident_id: int, *, actor: str | None = None,
+                         data: dict | None = None) -> Incident:
+        return incidents.resolve(session, incident_id, self.applications, actor=actor, data=data)
 
     # -- people ---------------------------------------------------------------------------
 

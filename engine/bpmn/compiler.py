@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.bundle import SourceFile
 from engine.bpmn.dialect import bpmn, normalise_dialect
@@ -20,6 +20,7 @@ from engine.bpmn.dmn_lint import decision_ids, lint_dmn
 from engine.bpmn.lint import LintContext, lint_bpmn
 from engine.bpmn.xml import is_bpmn, is_dmn, parse_untrusted_xml
 from engine.errors import Problem
+from engine.runtime.service import MadoguchiBpmnParser
 
 
 @dataclass
@@ -82,7 +83,7 @@ def compile_sources(files: list[SourceFile], *, main_process: str | None = None,
     if problems:
         return None, problems
 
-    parser = SpiffBpmnParser(validator=None)
+    parser = MadoguchiBpmnParser(validator=None)
     try:
         for parsed in dmn_trees:
             parser.add_dmn_xml(parsed.root, filename=parsed.source.path)
@@ -119,7 +120,7 @@ def _schema_problems(parsed: _Parsed) -> list[Problem]:
     ]
 
 
-def _main_process(parser: SpiffBpmnParser, trees: list[_Parsed], wanted: str | None, own: set[str] | None):
+def _main_process(parser: MadoguchiBpmnParser, trees: list[_Parsed], wanted: str | None, own: set[str] | None):
     executable = parser.get_process_ids()
     label = trees[0].source.path
     if wanted:

@@ -79,6 +79,8 @@ class DialectNormaliser:
             self._move_camunda_properties(element)
             if etree.QName(element).localname == "businessRuleTask":
                 self._move_decision_ref(element)
+            if etree.QName(element).localname == "serviceTask":
+                self._external_task(element)
             if etree.QName(element).localname == "multiInstanceLoopCharacteristics":
                 self._standard_multi_instance(element)
         return self.problems
@@ -164,6 +166,33 @@ class DialectNormaliser:
                     if is_juel(value):
                         value = "=" + self._python_expression(value, prop, f"property {prop.get('name')}")
                     self._set_property(element, prop.get("name"), value)
+
+    def _external_task(self, element: etree._Element) -> None:
+        """camunda:type="external" + topic → a service-task operator named by the topic.
+
+        Camunda's external-task workers fetch all variables, so the operation receives the
+        whole task data. ``camunda:failedJobRetryTimeCycle`` (R5/PT10M) sets the retries.
+        """
+        ext = element.find(bpmn("extensionElements"))
+        cycle = ext.find(camunda("failedJobRetryTimeCycle")) if ext is not None else None
+        if cycle is not None and (cycle.text or "").strip():
+            text = cycle.text.strip()
+            parts = text.split("/")
+            if len(parts) == 2 and parts[0].upper().startswith("R") and parts[0][1:].isdigit() \
+                    and ISO_DURATION.match(parts[1]):
+                self._set_property(element, "retries", parts[0][1:])
+                self._set_property(element, "retryBackoff", parts[1])
+            else:
+                self._problem(cycle, f"the retry cycle {text!r} is not of the form R<count>/<ISO duration>",
+                              "write e.g. R5/PT10M")
+        if element.get(camunda("type")) != "external":
+            return
+        topic = (element.get(camunda("topic")) or "").strip()
+        ext = self._extension_elements(element)
+        if topic and ext.find(spiff("serviceTaskOperator")) is None:
+            operator = etree.SubElement(ext, spiff("serviceTaskOperator"))
+            operator.set("id", topic)
+            self._set_property(element, "passTaskData", "true")
 
     def _standard_multi_instance(self, element: etree._Element) -> None:
         """camunda:collection/elementVariable → loopDataInputRef/inputDataItem (standard BPMN)."""

@@ -123,6 +123,11 @@ class BpmnLinter:
         elif name == "dueDate" and value and not (ISO_DURATION.match(value) or ISO_DATE.match(value)):
             self.problem(element, f"the due date {value!r} is neither an ISO-8601 duration nor a date-time",
                          "use e.g. P5D, PT4H or 2027-04-01T17:00:00+09:00, or =expression")
+        elif name == "retries" and not value.isdigit():
+            self.problem(element, f"the retries {value!r} is not a whole number", "use e.g. 3")
+        elif name == "retryBackoff" and not (ISO_DURATION.match(value) or _is_number(value)):
+            self.problem(element, f"the retry backoff {value!r} is neither an ISO-8601 duration nor seconds",
+                         "use e.g. PT30S or 30")
         elif name == "priority" and value and not value.lstrip("-").isdigit():
             self.problem(element, f"the priority {value!r} is not a whole number", "use e.g. 50, or =expression")
         elif name == "status" and value not in STATUSES:
@@ -217,8 +222,6 @@ class BpmnLinter:
             self.problem(element, f"no installed plugin provides the operation {name!r}",
                          "install the plugin that provides it, or correct the operation name")
 
-    _check_sendTask = _check_serviceTask
-
     def _check_subProcess(self, element: etree._Element) -> None:
         if element.get("triggeredByEvent") != "true":
             return
@@ -281,6 +284,13 @@ class BpmnLinter:
                 f"the {what} is refused: {getattr(exc, 'message', exc)}",
                 "change the code; scripts may only compute on task data (see docs/scripting.md)",
             ))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return float(text) >= 0
+    except ValueError:
+        return False
 
 
 def _string_literal(text: str) -> str | None:

@@ -51,9 +51,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from engine.cli import applications, audit, db, definitions, demo, users, worker
+    from engine.cli import applications, audit, db, definitions, demo, incidents, messages, users, worker
 
-    for module in (db, definitions, applications, worker, users, audit, demo):
+    for module in (db, definitions, applications, worker, incidents, messages, users, audit, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,60 +1,41 @@
-"""``madoguchi worker``: fire due timers (the full job runner builds on this)."""
+"""``madoguchi worker``: run background jobs (timers, service calls, messages, plugin jobs)."""
 
-import time
-from datetime import timedelta
+import logging
+import signal
 
 import click
 
 from engine.cli.context import CliContext, pass_cli
-from engine.errors import MadoguchiError
-from engine.store.models import utcnow
-
-#: Longest sleep between two looks at the database, so new work is seen soon.
-MAX_SLEEP_S = 1.0
-
-
-def run_due(cli: CliContext) -> int:
-    """Fire every timer that is due now, one application per transaction.
-
-    A failing application is reported and skipped; the others still run.
-    """
-    fired = 0
-    with cli.database.transaction() as session:
-        due = cli.engine.due_timer_applications(session)
-    for application_id in due:
-        try:
-            with cli.database.transaction() as session:
-                if cli.engine.fire_timers(session, application_id) is not None:
-                    fired += 1
-        except MadoguchiError as exc:
-            click.echo(f"application {application_id}: timer step failed: {exc}", err=True)
-    return fired
-
-
-def seconds_until_next_timer(cli: CliContext) -> float:
-    horizon = utcnow() + timedelta(seconds=MAX_SLEEP_S)
-    with cli.database.transaction() as session:
-        upcoming = cli.engine.next_timer_at(session, before=horizon)
-    if upcoming is None:
-        return MAX_SLEEP_S
-    return max(0.0, min(MAX_SLEEP_S, (upcoming - utcnow()).total_seconds()))
+from engine.jobs.worker import WorkerOptions
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Jobs run at the same time in this process (threads). For CPU, run more processes.")
+@click.option("--lease-seconds", type=float, default=None,
+              help="How long a claimed job stays ours without a heartbeat [MADOGUCHI_JOB_LEASE_SECONDS, 30].")
+@click.option("--name", default=None, help="Worker name shown in leases (default host:pid:random).")
 @pass_cli
-def worker(cli: CliContext, once: bool) -> None:
-    """Run due timers in the background."""
+def worker(cli: CliContext, once: bool, concurrency: int, lease_seconds: float | None, name: str | None) -> None:
+    """Run background jobs until stopped (SIGTERM or Ctrl-C finish running jobs first)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = WorkerOptions(concurrency=concurrency,
+                            lease_seconds=lease_seconds or cli.settings.job_lease_seconds)
+    runner = cli.engine.worker(cli.database, options, name=name)
     if once:
-        click.echo(f"fired timers of {run_due(cli)} application(s)")
+        click.echo(f"ran {runner.run_once()} job(s)")
         return
-    click.echo("worker running; Ctrl-C to stop")
-    try:
-        while True:
-            run_due(cli)
-            time.sleep(seconds_until_next_timer(cli))
-    except KeyboardInterrupt:
-        click.echo("worker stopped")
+
+    def stop(signum, _frame):
+        click.echo(f"worker {runner.name}: {signal.Signals(signum).name}, finishing running jobs", err=True)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"worker {runner.name} running with {concurrency} thread(s)", err=True)
+    runner.run()
+    click.echo(f"worker {runner.name} stopped after {runner.completed} job(s)", err=True)
 
 
 COMMANDS = [worker]

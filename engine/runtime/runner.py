@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -32,7 +32,7 @@ def run_until_waiting(workflow: BpmnWorkflow) -> None:
         if completed % COMPACT_EVERY == 0:
             compact_history(workflow)
 
-    with _translated_errors():
+    with translated_errors():
         while True:
             workflow.do_engine_steps(did_complete_task=after_task)
             if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
@@ -42,14 +42,14 @@ def run_until_waiting(workflow: BpmnWorkflow) -> None:
 
 def complete_task(workflow: BpmnWorkflow, task, data: dict) -> None:
     """Complete a ready human task with submitted data, then run on."""
-    with _translated_errors():
+    with translated_errors():
         task.data.update(data)
         task.run()
     run_until_waiting(workflow)
 
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
-    with _translated_errors():
+    with translated_errors():
         workflow.refresh_timers()
     run_until_waiting(workflow)
 
@@ -79,7 +79,7 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(due) if due else None
 
 
-class _translated_errors:
+class translated_errors:
     """Turn SpiffWorkflow's task exceptions into ExecutionFailed naming the element."""
 
     def __enter__(self):
@@ -94,3 +94,21 @@ class _translated_errors:
         cause = exc.__cause__ or getattr(exc, "exception", None)
         message = str(cause) if cause is not None and str(cause) else str(exc)
         raise ExecutionFailed(message, element_id=element_id) from exc
+
+
+def fire_start_timer(workflow: BpmnWorkflow, element_id: str) -> None:
+    """Make the waiting timer start event ``element_id`` fire once, now.
+
+    A scheduled procedure starts one application per occurrence; the schedule (not the
+    start event) knows the occurrences, so the start event is told it is due exactly once.
+    """
+    for task in list(workflow.event_manager.tasks.values()):
+        if task.task_spec.bpmn_id != element_id:
+            continue
+        definition = task.task_spec.event_definition
+        past = "2000-01-01T00:00:00+00:00"
+        if isinstance(definition, CycleTimerEventDefinition):
+            task.internal_data["event_value"] = {"cycles": 1, "next": past, "duration": 0}
+        else:
+            task.internal_data["event_value"] = past
+    workflow.refresh_timers()

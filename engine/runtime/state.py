@@ -19,9 +19,9 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.errors import MadoguchiError
+from engine.runtime.service import serializer_config
 
 STATE_FORMAT = 1
 #: Where each of SpiffWorkflow's migration functions leaves a state.
@@ -62,7 +62,7 @@ class StateSerializer:
     """Turns a running workflow into bytes and back, given the cached spec."""
 
     def __init__(self) -> None:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        registry = BpmnWorkflowSerializer.configure(serializer_config())
         _SpeclessWorkflowConverter(BpmnWorkflow, registry)
         self._serializer = BpmnWorkflowSerializer(registry)
         self._registry = registry

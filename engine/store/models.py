@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -181,6 +184,113 @@ class TaskCandidate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Job(Base):
+    """Background work: a timer to fire, a service call, a message to deliver, a plugin job.
+
+    A worker claims due jobs with a lease (``lease_owner`` until ``lease_expires_at``) and
+    keeps the lease alive with heartbeats; when a worker dies its leases expire and another
+    worker takes the jobs over. A job is deleted in the same transaction that applies its
+    effect, so an effect is never applied twice.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_due_at", "status", "due_at"),
+        Index("ix_jobs_status_lease_expires_at", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"),
+                                                       index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: pending → running (leased) → deleted when done; "failed" once retries ran out.
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    backoff_seconds: Mapped[float] = mapped_column(Float, default=10.0)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    #: At most one job per key (e.g. the timer job of an application).
+    singleton_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Incident(Base):
+    """A job whose retries ran out: what failed, why, and what an admin did about it."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"),
+                                                       index=True)
+    job_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    kind: Mapped[str] = mapped_column(String(60))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(String(40))
+
+
+class MessageSubscription(Base):
+    """An application waiting for a message: one row per waiting catch event, kept in step
+    with the workflow state, so an incoming message finds its receiver with one lookup."""
+
+    __tablename__ = "message_subscriptions"
+    __table_args__ = (Index("ix_message_subscriptions_lookup", "message_name", "correlation_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    message_name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Message(Base):
+    """A message sent to applications: delivered, buffered until its receiver waits, or expired."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_lookup", "name", "correlation_key", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12))
+    sender: Mapped[str | None] = mapped_column(String(100))
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DefinitionTrigger(Base):
+    """A start event of a definition that something other than a person fires:
+    a message start event (``kind="message"``) or a timer start event (``kind="timer"``)."""
+
+    __tablename__ = "definition_triggers"
+    __table_args__ = (Index("ix_definition_triggers_kind_name", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    expression: Mapped[str | None] = mapped_column(Text)
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained record of every state change.
 
@@ -217,6 +327,11 @@ class AuditHead(Base):
 
 __all__ = [
     "Application",
+    "DefinitionTrigger",
+    "Incident",
+    "Job",
+    "Message",
+    "MessageSubscription",
     "AuditEvent",
     "AuditHead",
     "Base",

@@ -1,0 +1,141 @@
+"""The job table: enqueue, claim with a lease, heartbeat, take over, fail, release.
+
+Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers on any
+number of machines pick different jobs without waiting on each other; SQLite runs every
+transaction with ``BEGIN IMMEDIATE``, which serialises claims.
+"""
+
+from __future__ import annotations
+
+import traceback as tb
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from engine.audit import append_event
+from engine.jobs.backoff import retry_delay
+from engine.store.models import Incident, Job, utcnow
+
+NOTIFY_CHANNEL = "madoguchi_jobs"
+
+
+def enqueue(session: Session, kind: str, payload: dict | None = None, *, application_id: int | None = None,
+            task_id: str | None = None, due_at: datetime | None = None, max_attempts: int = 5,
+            backoff_seconds: float = 10.0, idempotency_key: str | None = None,
+            singleton_key: str | None = None) -> Job:
+    """Add a job (or, with ``singleton_key``, move the existing one) in the caller's transaction."""
+    now = utcnow()
+    due_at = due_at or now
+    if singleton_key is not None:
+        job = session.scalars(select(Job).where(Job.singleton_key == singleton_key).with_for_update()).first()
+        if job is not None:
+            job.kind, job.payload, job.due_at, job.status = kind, payload or {}, due_at, "pending"
+            job.application_id, job.task_id, job.attempts, job.updated_at = application_id, task_id, 0, now
+            job.lease_owner = job.lease_expires_at = None
+            wake_workers(session)
+            return job
+    job = Job(kind=kind, payload=payload or {}, application_id=application_id, task_id=task_id, due_at=due_at,
+              max_attempts=max_attempts, backoff_seconds=backoff_seconds, singleton_key=singleton_key,
+              idempotency_key=idempotency_key or "", status="pending", attempts=0, created_at=now, updated_at=now)
+    session.add(job)
+    session.flush()
+    if not job.idempotency_key:
+        job.idempotency_key = f"job-{job.id}"
+    wake_workers(session)
+    return job
+
+
+def drop_singleton(session: Session, singleton_key: str) -> None:
+    session.execute(delete(Job).where(Job.singleton_key == singleton_key, Job.status != "running"))
+
+
+def wake_workers(session: Session) -> None:
+    """Tell listening workers (PostgreSQL NOTIFY, sent at commit) that there is new work."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def claim(session: Session, owner: str, *, limit: int, lease_seconds: float) -> list[Job]:
+    """Lease up to ``limit`` due jobs (or jobs whose lease expired) to ``owner``."""
+    now = utcnow()
+    due = or_(
+        and_(Job.status == "pending", Job.due_at <= now),
+        and_(Job.status == "running", Job.lease_expires_at < now),
+    )
+    candidates = select(Job.id).where(due).order_by(Job.due_at).limit(limit).with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    session.execute(
+        update(Job).where(Job.id.in_(ids)).values(
+            status="running", lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=Job.attempts + 1, updated_at=now,
+        ).execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.due_at)
+                                .execution_options(populate_existing=True)))
+
+
+def heartbeat(session: Session, owner: str, lease_seconds: float) -> int:
+    """Extend the leases of every job ``owner`` runs; returns how many."""
+    now = utcnow()
+    result = session.execute(update(Job).where(Job.lease_owner == owner, Job.status == "running").values(
+        lease_expires_at=now + timedelta(seconds=lease_seconds)).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def take(session: Session, job_id: int, owner: str) -> Job | None:
+    """Remove a job this worker still holds, in the transaction that applies its effect.
+
+    None means the lease was lost (another worker took the job over): the caller must not
+    apply the effect, and rolls back.
+    """
+    job = session.scalars(select(Job).where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
+                          .with_for_update()).first()
+    if job is not None:
+        session.delete(job)
+        session.flush()
+    return job
+
+
+def fail(session: Session, job_id: int, owner: str, error: BaseException, *, element_id: str | None = None,
+         ) -> Incident | None:
+    """Record a failed attempt: schedule a retry, or raise an incident when none are left."""
+    job = session.scalars(select(Job).where(Job.id == job_id, Job.lease_owner == owner).with_for_update()).first()
+    if job is None:
+        return None
+    now = utcnow()
+    message = f"{type(error).__name__}: {error}"
+    job.last_error, job.updated_at = message, now
+    job.lease_owner = job.lease_expires_at = None
+    if job.attempts < job.max_attempts:
+        job.status = "pending"
+        job.due_at = now + timedelta(seconds=retry_delay(job.attempts, job.backoff_seconds))
+        return None
+    job.status = "failed"
+    incident = Incident(application_id=job.application_id, job_id=job.id, kind=job.kind,
+                        element_id=element_id or (job.payload or {}).get("element_id"), message=message,
+                        traceback="".join(tb.format_exception(error)), attempts=job.attempts, status="open",
+                        created_at=now)
+    session.add(incident)
+    session.flush()
+    append_event(session, action="incident_raised", actor="system:worker", application_id=job.application_id,
+                 task_id=job.task_id, details={"incident_id": incident.id, "kind": job.kind, "error": message[:500]})
+    return incident
+
+
+def release(session: Session, owner: str, job_ids: list[int]) -> None:
+    """Give jobs back unrun (a worker stopping): the attempt does not count."""
+    if job_ids:
+        session.execute(update(Job).where(Job.id.in_(job_ids), Job.lease_owner == owner).values(
+            status="pending", lease_owner=None, lease_expires_at=None, attempts=Job.attempts - 1,
+        ).execution_options(synchronize_session=False))
+
+
+def next_wakeup(session: Session) -> datetime | None:
+    """The earliest moment a job becomes claimable: a due time or an expiring lease."""
+    pending = session.scalar(select(func.min(Job.due_at)).where(Job.status == "pending"))
+    expiring = session.scalar(select(func.min(Job.lease_expires_at)).where(Job.status == "running"))
+    times = [t for t in (pending, expiring) if t is not None]
+    return min(times) if times else None
