@@ -1,47 +1,42 @@
 """Starting applications and moving them forward — each call is one step in the caller's
-transaction: lock the application, load its state, act, run until it waits, save state,
-task projection and audit events. Nothing here commits; a failure leaves nothing behind.
+transaction: lock the application, load its state, act, run until it waits, then let a
+:class:`engine.steps.Step` write state, task projection, jobs and audit events. Nothing
+here commits; a failure leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine.audit import append_event, data_hash
+from engine.audit import GENESIS
 from engine.definitions import DefinitionCatalog
 from engine.errors import BadInput, Conflict, ExecutionFailed, NotFound, PermissionRefused
 from engine.forms import validate_submission
-from engine.identity import groups_of
 from engine.jobs.store import drop_singleton
 from engine.jobs.store import enqueue as enqueue_job
-from engine.messages import MessageRouter, flatten_correlations, waiting_messages
-from engine.runtime.assignment import assignment_for, task_properties
-from engine.runtime.retry_policy import RetryPolicy, retry_policy
+from engine.messages import MessageRouter, waiting_messages
+from engine.runtime.assignment import task_properties
+from engine.runtime.retry_policy import RetryPolicy
 from engine.runtime.runner import (
     complete_task,
     fire_start_timer,
     fire_timers,
-    next_timer_due,
     run_until_waiting,
     translated_errors,
 )
-from engine.runtime.service import CALL_KEY, AsyncServiceTask, pending_calls
+from engine.runtime.service import CALL_KEY, AsyncServiceTask
 from engine.runtime.state import StateSerializer
-from engine.statuses import STATUSES
-from engine.store.models import Application, Definition, HumanTask, TaskCandidate, utcnow
+from engine.steps import Step, StepResult
+from engine.store import rows
+from engine.store.models import Application, Definition, HumanTask, utcnow
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: people read these aloud
 
@@ -49,15 +44,6 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: people 
 def new_reference(now: datetime) -> str:
     body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"{now.year}-{body[:4]}-{body[4:]}"
-
-
-@dataclass
-class StepResult:
-    """What a step left behind, for the caller to report."""
-
-    application: Application
-    opened_tasks: list[HumanTask] = field(default_factory=list)
-    closed_tasks: list[HumanTask] = field(default_factory=list)
 
 
 class ApplicationService:
@@ -69,7 +55,7 @@ class ApplicationService:
         self.default_retry = default_retry or RetryPolicy(max_attempts=5, backoff_seconds=10.0)
         self.messages = MessageRouter(self, message_buffer_seconds)
 
-    # -- start ----------------------------------------------------------------------------
+    # -- starting ---------------------------------------------------------------------------
 
     def start(self, session: Session, key: str, *, data: dict | None = None, actor: str | None = None) -> StepResult:
         """Create an application of the newest version of ``key`` and run it until it waits."""
@@ -108,21 +94,24 @@ class ApplicationService:
     def _create(self, session: Session, definition: Definition, workflow: BpmnWorkflow, data: dict,
                 actor: str | None, trigger: dict) -> StepResult:
         now = utcnow()
-        application = Application(reference=new_reference(now), definition_id=definition.id, status="received",
-                                  state=b"", state_format=0, started_by=actor, created_at=now, updated_at=now)
-        session.add(application)
-        session.flush()
-        append_event(session, action="application_started", actor=actor, application_id=application.id,
-                     details={"definition": definition.key, "version": definition.version,
-                              "reference": application.reference, **trigger}, data=data)
-        return self._save(session, application, workflow, actor, now)
+        values = dict(reference=new_reference(now), definition_id=definition.id, status="received", state=b"",
+                      state_format=0, version=1, started_by=actor, created_at=now, updated_at=now,
+                      completed_at=None, next_timer_at=None, message_waits=0, audit_seq=0, audit_hash=GENESIS)
+        application_id = rows.insert_application(session.connection(), values)
+        application = rows.ApplicationRecord(id=application_id, **values)
+        step = Step(self, session, application, now, actor)
+        step.record("application_started", actor, details={"definition": definition.key,
+                                                           "version": definition.version,
+                                                           "reference": application.reference, **trigger},
+                    data=data)
+        return step.finish(workflow)
 
     # -- human tasks ----------------------------------------------------------------------
 
     def complete(self, session: Session, task_id: str, *, actor: str, data: dict | None = None) -> StepResult:
         data = _require_object(data or {}, "data")
-        application, human = self._lock_for_task(session, task_id)
-        self._authorize_completion(session, human, actor, application)
+        human, application, candidate = self._lock_task(session, task_id, actor)
+        self._authorize_completion(human, actor, candidate)
         workflow = self._load(session, application)
         task = workflow.get_task_from_id(UUID(human.id))
         if task is None or task.state != TaskState.READY:
@@ -130,59 +119,75 @@ class ApplicationService:
         form = task_properties(task).get("formKey")
         if form:
             validate_submission(self.catalog.files(session, application.definition_id), form, data)
-        now = utcnow()
+        step = Step(self, session, application, utcnow(), actor, workflow)
         with _failures_of(application):
             complete_task(workflow, task, data)
-        human.status, human.completed_at, human.completed_by = "completed", now, actor
-        append_event(session, action="task_completed", actor=actor, application_id=application.id,
-                     task_id=human.id, details={"element_id": human.element_id}, data=data)
-        return self._save(session, application, workflow, actor, now, finished=[human])
+        step.close_task(human, "completed", by=actor)
+        step.record("task_completed", actor, task_id=human.id, details={"element_id": human.element_id}, data=data)
+        return step.finish(workflow)
 
     def claim(self, session: Session, task_id: str, *, actor: str) -> HumanTask:
-        application, human = self._lock_for_task(session, task_id)
-        self._require_open(human)
+        human, application, candidate = self._lock_task(session, task_id, actor)
         if human.assignee and human.assignee != actor:
             raise Conflict(f"task {human.id} is already claimed by {human.assignee}")
-        if not self._is_candidate(session, human, actor, application):
+        if not (candidate or actor == human.assignee):
             raise PermissionRefused(f"{actor} is not a candidate for task {human.id}")
         if human.assignee != actor:
-            human.assignee = actor
-            self._touch(application)
-            append_event(session, action="task_claimed", actor=actor, application_id=application.id,
-                         task_id=human.id)
+            self._assign(session, application, human, actor, "task_claimed")
         return human
 
     def unclaim(self, session: Session, task_id: str, *, actor: str) -> HumanTask:
-        application, human = self._lock_for_task(session, task_id)
-        self._require_open(human)
+        human, application, _candidate = self._lock_task(session, task_id, actor)
         if human.assignee != actor:
             raise PermissionRefused(f"task {human.id} is not claimed by {actor}")
-        human.assignee = None
-        self._touch(application)
-        append_event(session, action="task_unclaimed", actor=actor, application_id=application.id, task_id=human.id)
+        self._assign(session, application, human, None, "task_unclaimed", actor=actor)
         return human
+
+    def _assign(self, session: Session, application: Application, human: HumanTask, assignee: str | None,
+                action: str, actor: str | None = None) -> None:
+        connection = session.connection()
+        rows.set_assignee(connection, human.id, assignee)
+        human.assignee = assignee
+        step = Step(self, session, application, utcnow(), actor or assignee)
+        step.record(action, actor or assignee, task_id=human.id)
+        step.audit.write(connection)
+        rows.update_application(connection, application.id, application.version,
+                                {"updated_at": step.now, "audit_seq": step.audit.seq,
+                                 "audit_hash": step.audit.head})
 
     # -- timers ---------------------------------------------------------------------------
 
     def fire_timers(self, session: Session, application_id: int) -> StepResult | None:
-        """Fire this application's due timers; None if another worker got there first."""
+        """Fire this application's due timers; None if they are not due (any more)."""
         application = self._lock(session, application_id)
         now = utcnow()
         if application.next_timer_at is None or application.next_timer_at > now:
             return None
         workflow = self._load(session, application)
+        step = Step(self, session, application, now, "system:timer", workflow)
         with _failures_of(application):
             fire_timers(workflow)
-        return self._save(session, application, workflow, "system:timer", now)
+        return step.finish(workflow)
+
+    def reschedule_timer(self, session: Session, application_id: int) -> None:
+        application = self._lock(session, application_id)
+        self.schedule_timer_job(session, application.id, application.next_timer_at)
+
+    def schedule_timer_job(self, session: Session, application_id: int, due_at: datetime | None) -> None:
+        key = f"timer:{application_id}"
+        if due_at is None:
+            drop_singleton(session, key)
+        else:
+            self.enqueue(session, "timer", {}, application_id=application_id, due_at=due_at,
+                         singleton_key=key, idempotency_key=key)
 
     # -- service calls ----------------------------------------------------------------------
 
     def service_call(self, session: Session, application_id: int, task_id: str) -> dict | None:
         """The evaluated call a service job should make, or None if the task no longer waits."""
         application = self.get(session, application_id)
-        workflow = self._load(session, application)
-        task = workflow.get_task_from_id(UUID(task_id))
-        if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, AsyncServiceTask):
+        task = self._service_task(self._load(session, application), task_id)
+        if task is None:
             return None
         call = dict(task.internal_data.get(CALL_KEY) or {})
         call.update(reference=application.reference, element_id=task.task_spec.bpmn_id)
@@ -197,18 +202,33 @@ class ApplicationService:
         """
         application = self._lock(session, application_id)
         workflow = self._load(session, application)
-        task = workflow.get_task_from_id(UUID(task_id))
-        if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, AsyncServiceTask):
+        task = self._service_task(workflow, task_id)
+        if task is None:
             return None
-        now = utcnow()
+        step = Step(self, session, application, utcnow(), actor, workflow)
         with _failures_of(application):
             with translated_errors():
                 task.task_spec.apply_result(task, result)
             run_until_waiting(workflow)
-        append_event(session, action="service_task_completed", actor=actor, application_id=application.id,
-                     task_id=task_id, details={"element_id": task.task_spec.bpmn_id,
-                                               "operation": task.task_spec.operation_name}, data=result)
-        return self._save(session, application, workflow, actor, now)
+        step.record("service_task_completed", actor, task_id=task_id,
+                    details={"element_id": task.task_spec.bpmn_id, "operation": task.task_spec.operation_name},
+                    data=result)
+        return step.finish(workflow)
+
+    @staticmethod
+    def _service_task(workflow: BpmnWorkflow, task_id: str):
+        task = workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.STARTED or not isinstance(task.task_spec, AsyncServiceTask):
+            return None
+        return task
+
+    def enqueue(self, session: Session, kind: str, payload: dict, **options):
+        """Queue a job with the engine's default retry policy unless ``options`` set one."""
+        options.setdefault("max_attempts", self.default_retry.max_attempts)
+        options.setdefault("backoff_seconds", self.default_retry.backoff_seconds)
+        return enqueue_job(session, kind, payload, **options)
+
+    # -- messages ---------------------------------------------------------------------------
 
     def receive_message(self, session: Session, application_id: int, name: str, key: str, payload: dict,
                         sender: str | None, message_id: int) -> Application | None:
@@ -217,58 +237,15 @@ class ApplicationService:
         workflow = self._load(session, application)
         for task, definition, waiting_key in waiting_messages(workflow, application.reference):
             if definition.name == name and waiting_key == key:
-                now = utcnow()
+                step = Step(self, session, application, utcnow(), sender, workflow)
                 with _failures_of(application):
                     with translated_errors():
                         workflow.send_event(BpmnEvent(definition, payload, {}))
                     run_until_waiting(workflow)
-                append_event(session, action="message_received", actor=sender, application_id=application.id,
-                             task_id=str(task.id), details={"message": name, "message_id": message_id}, data=payload)
-                self._save(session, application, workflow, sender, now)
-                return application
+                step.record("message_received", sender, task_id=str(task.id),
+                            details={"message": name, "message_id": message_id}, data=payload)
+                return step.finish(workflow).application
         return None
-
-    def reschedule_timer(self, session: Session, application_id: int) -> None:
-        application = self._lock(session, application_id)
-        self._schedule_timer_job(session, application)
-
-    def _route_thrown_events(self, session: Session, application: Application, workflow: BpmnWorkflow) -> None:
-        """Messages thrown here that nothing in this application caught go out through jobs."""
-        for event in workflow.get_events():
-            definition = event.event_definition
-            if isinstance(definition, MessageEventDefinition):
-                self.enqueue(session, "message", {"name": definition.name,
-                                                  "key": flatten_correlations(event.correlations),
-                                                  "data": event.payload, "sender": application.reference})
-                action = "message_sent"
-            else:
-                action = "event_unhandled"
-            append_event(session, action=action, actor=None, application_id=application.id,
-                         details={"event": getattr(definition, "name", None)})
-
-    def enqueue(self, session: Session, kind: str, payload: dict, **options):
-        """Queue a job with the engine's default retry policy unless ``options`` set one."""
-        options.setdefault("max_attempts", self.default_retry.max_attempts)
-        options.setdefault("backoff_seconds", self.default_retry.backoff_seconds)
-        return enqueue_job(session, kind, payload, **options)
-
-    def _enqueue_service_calls(self, session: Session, application: Application, workflow: BpmnWorkflow) -> None:
-        for task in pending_calls(workflow):
-            policy = retry_policy(task.task_spec, self.default_retry)
-            enqueue_job(session, "service", {"element_id": task.task_spec.bpmn_id,
-                                             "operation": task.task_spec.operation_name},
-                        application_id=application.id, task_id=str(task.id),
-                        max_attempts=policy.max_attempts, backoff_seconds=policy.backoff_seconds,
-                        idempotency_key=f"{application.reference}/{task.id}")
-            task.internal_data[CALL_KEY]["enqueued"] = True
-
-    def _schedule_timer_job(self, session: Session, application: Application) -> None:
-        key = f"timer:{application.id}"
-        if application.next_timer_at is None:
-            drop_singleton(session, key)
-        else:
-            self.enqueue(session, "timer", {}, application_id=application.id, due_at=application.next_timer_at,
-                         singleton_key=key, idempotency_key=key)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -285,133 +262,41 @@ class ApplicationService:
 
     def _lock(self, session: Session, application_id: int) -> Application:
         # One writer per application: FOR UPDATE on PostgreSQL; on SQLite the transaction
-        # already holds the write lock (BEGIN IMMEDIATE). populate_existing re-reads a row
-        # this session may have cached before it got the lock.
-        application = session.scalars(
-            select(Application).where(Application.id == application_id)
-            .with_for_update().execution_options(populate_existing=True)
-        ).first()
+        # already holds the write lock (BEGIN IMMEDIATE).
+        application = rows.lock_application(session.connection(), application_id)
         if application is None:
             raise NotFound(f"application {application_id} does not exist")
         return application
 
-    def _lock_for_task(self, session: Session, task_id: str) -> tuple[Application, HumanTask]:
+    def _lock_task(self, session: Session, task_id: str, actor: str):
+        """(task, application, actor is a candidate), the application locked."""
         task_id = _task_uuid(task_id)
-        human = session.get(HumanTask, task_id)
-        if human is None:
+        found = rows.lock_application_of_task(session.connection(), task_id, actor)
+        if found is None:
             raise NotFound(f"task {task_id} does not exist")
-        application = self._lock(session, human.application_id)
-        session.refresh(human)
+        human, application, candidate = found
         if human.status != "open":
             by = f" by {human.completed_by}" if human.completed_by else ""
             at = f" at {human.completed_at.isoformat(timespec='seconds')}" if human.completed_at else ""
             raise Conflict(f"task {human.id} was already {human.status}{by}{at}; reload the application")
-        return application, human
+        return human, application, candidate
 
-    def _require_open(self, human: HumanTask) -> None:
-        if human.status != "open":
-            raise Conflict(f"task {human.id} is {human.status}")
-
-    def _is_candidate(self, session: Session, human: HumanTask, actor: str, application: Application) -> bool:
-        if actor == human.assignee or actor in (human.candidate_users or []):
-            return True
-        if human.candidate_groups and set(human.candidate_groups) & groups_of(session, actor):
-            return True
-        return _unnamed(human) and actor == application.started_by
-
-    def _authorize_completion(self, session: Session, human: HumanTask, actor: str, application: Application):
+    @staticmethod
+    def _authorize_completion(human, actor: str, candidate: bool) -> None:
+        """The assignee completes a claimed task; otherwise any candidate may (the task_candidates
+        rows name them: candidate users and groups, the assignee, or the starter of an
+        application whose task names nobody)."""
         if human.assignee:
             if human.assignee != actor:
                 raise PermissionRefused(f"task {human.id} is assigned to {human.assignee}, not {actor}")
             return
-        if not self._is_candidate(session, human, actor, application):
+        if not candidate:
             raise PermissionRefused(f"{actor} is neither the assignee nor a candidate of task {human.id}")
 
     def _load(self, session: Session, application: Application) -> BpmnWorkflow:
-        definition = session.get(Definition, application.definition_id)
-        compiled = self.catalog.compiled(session, definition)
+        compiled = self.catalog.compiled_by_id(session, application.definition_id)
         return self.serializer.load(application.state, compiled.spec, compiled.subprocess_specs,
                                     self.script_engine)
-
-    def _touch(self, application: Application) -> None:
-        application.updated_at = utcnow()
-
-    def _save(self, session: Session, application: Application, workflow: BpmnWorkflow, actor: str | None,
-              now: datetime, finished: list[HumanTask] = ()) -> StepResult:
-        result = StepResult(application, closed_tasks=list(finished))
-        while self.messages.deliver_buffered(session, application, workflow):
-            run_until_waiting(workflow)
-        self._route_thrown_events(session, application, workflow)
-        self._sync_tasks(session, application, workflow, now, result)
-        self.messages.sync_subscriptions(session, application, workflow)
-        self._enqueue_service_calls(session, application, workflow)
-        application.state = self.serializer.dump(workflow)
-        application.state_format = 1
-        application.updated_at = now
-        application.next_timer_at = None if workflow.completed else next_timer_due(workflow)
-        self._schedule_timer_job(session, application)
-        application.status = self._status(workflow, application, result)
-        if workflow.completed and application.completed_at is None:
-            application.completed_at = now
-            append_event(session, action="application_completed", actor=actor, application_id=application.id,
-                         details={"status": application.status}, data=workflow.data)
-        try:
-            session.flush()
-        except StaleDataError as exc:
-            raise Conflict(f"application {application.id} changed meanwhile; reload and try again") from exc
-        return result
-
-    def _sync_tasks(self, session: Session, application: Application, workflow: BpmnWorkflow, now: datetime,
-                    result: StepResult) -> None:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        open_rows = list(session.scalars(select(HumanTask).where(
-            HumanTask.application_id == application.id, HumanTask.status == "open")))
-        for row in open_rows:
-            if row.id not in ready:
-                row.status, row.completed_at = "cancelled", now
-                result.closed_tasks.append(row)
-                append_event(session, action="task_cancelled", actor=None, application_id=application.id,
-                             task_id=row.id, details={"element_id": row.element_id})
-        closed = [r.id for r in result.closed_tasks]
-        if closed:
-            session.execute(delete(TaskCandidate).where(TaskCandidate.task_id.in_(closed)))
-        known = {r.id for r in open_rows}
-        for task_id, task in ready.items():
-            if task_id in known:
-                continue
-            assignment = assignment_for(task, now)
-            row = HumanTask(id=task_id, application_id=application.id, element_id=assignment.element_id,
-                            name=assignment.name, lane=assignment.lane, form_key=assignment.form_key,
-                            candidate_groups=assignment.candidate_groups,
-                            candidate_users=assignment.candidate_users, assignee=assignment.assignee,
-                            due_at=assignment.due_at, priority=assignment.priority, status="open", created_at=now)
-            session.add(row)
-            result.opened_tasks.append(row)
-            candidates = [("group", g) for g in assignment.candidate_groups] + [
-                ("user", u) for u in assignment.candidate_users]
-            if assignment.assignee:
-                candidates.append(("user", assignment.assignee))
-            if not candidates and application.started_by:
-                candidates.append(("user", application.started_by))
-            for kind, name in dict.fromkeys(candidates):
-                session.add(TaskCandidate(task_id=task_id, kind=kind, name=name, created_at=now))
-            append_event(session, action="task_created", actor=None, application_id=application.id, task_id=task_id,
-                         details={"element_id": assignment.element_id, "candidate_groups": assignment.candidate_groups,
-                                  "candidate_users": assignment.candidate_users, "assignee": assignment.assignee})
-
-    def _status(self, workflow: BpmnWorkflow, application: Application, result: StepResult) -> str:
-        """The public status: an explicit ``status`` property of an open task or of the end event
-        reached wins; otherwise open tasks mean "in_review" and a finished process "completed"."""
-        if workflow.completed:
-            return _end_status(workflow) or "completed"
-        statuses = [task_properties(t).get("status")
-                    for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
-        explicit = [s for s in statuses if s]
-        if explicit:
-            return explicit[0]
-        if statuses:
-            return "in_review"
-        return application.status
 
 
 @contextmanager
@@ -421,19 +306,6 @@ def _failures_of(application: Application):
         yield
     except ExecutionFailed as exc:
         raise ExecutionFailed(exc.detail, application_id=application.id, element_id=exc.element_id) from exc
-
-
-def _unnamed(human: HumanTask) -> bool:
-    """A task nobody was named for belongs to whoever started the application."""
-    return not human.candidate_groups and not human.candidate_users and not human.assignee
-
-
-def _end_status(workflow: BpmnWorkflow) -> str | None:
-    for task in reversed(workflow.get_tasks(state=TaskState.COMPLETED)):
-        status = task_properties(task).get("status")
-        if status and isinstance(task.task_spec, EndEvent):
-            return status
-    return None
 
 
 def _task_uuid(task_id: str) -> str:
@@ -449,4 +321,4 @@ def _require_object(data, what: str) -> dict:
     return data
 
 
-__all__ = ["STATUSES", "ApplicationService", "StepResult", "data_hash"]
+__all__ = ["ApplicationService", "StepResult", "new_reference"]

@@ -5,7 +5,8 @@ Every state change appends one event. Events form one chain per application
 per-application chains let different applications be written in parallel, while the
 application lock that a step already holds orders the events of one chain. Each event's
 hash covers its content and the previous event's hash; ``audit_heads`` keeps the last link
-of every chain so a deleted tail is noticed too.
+of the system chain and each application row keeps the last link of its own chain, so a
+deleted tail is noticed too.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine.store.models import AuditEvent, AuditHead, utcnow
+from engine.store.models import Application, AuditEvent, AuditHead, utcnow
+
+APPLICATIONS = Application.__table__
+HEADS = AuditHead.__table__
+_INSERT_EVENTS = insert(AuditEvent.__table__)
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -50,29 +55,68 @@ def event_hash(*, chain: str, seq: int, at: datetime, actor: str | None, action:
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
+class ChainRecorder:
+    """Events of one step on one chain, hashed as they come and written in one statement.
+
+    The caller holds the lock that orders the chain (the application row) and passes its
+    current head; after ``write`` the new head is ``seq``/``head``.
+    """
+
+    def __init__(self, chain: str, seq: int, head: str, application_id: int | None):
+        self.chain, self.seq, self.head, self.application_id = chain, seq, head, application_id
+        self.rows: list[dict] = []
+
+    def record(self, action: str, actor: str | None, *, task_id: str | None = None, details: dict | None = None,
+               data=None) -> None:
+        at = utcnow()
+        details = details or {}
+        hashed = data_hash(data) if data is not None else None
+        self.seq += 1
+        digest = event_hash(chain=self.chain, seq=self.seq, at=at, actor=actor, action=action,
+                            application_id=self.application_id, task_id=task_id, details=details,
+                            data_hash=hashed, prev_hash=self.head)
+        self.rows.append({"chain": self.chain, "seq": self.seq, "at": at, "actor": actor, "action": action,
+                          "application_id": self.application_id, "task_id": task_id, "details": details,
+                          "data_hash": hashed, "prev_hash": self.head, "hash": digest})
+        self.head = digest
+
+    def write(self, connection) -> None:
+        if self.rows:
+            connection.execute(_INSERT_EVENTS, self.rows)
+            self.rows = []
+
+
 def append_event(session: Session, *, action: str, actor: str | None, application_id: int | None = None,
-                 task_id: str | None = None, details: dict | None = None, data=None) -> AuditEvent:
-    """Append one event to its chain, in the caller's transaction."""
+                 task_id: str | None = None, details: dict | None = None, data=None) -> None:
+    """Append one event to its chain, in the caller's transaction (outside an application step)."""
+    connection = session.connection()
+    if application_id is None:
+        seq, head = _lock_system_head(connection)
+    else:
+        row = connection.execute(
+            select(APPLICATIONS.c.audit_seq, APPLICATIONS.c.audit_hash)
+            .where(APPLICATIONS.c.id == application_id).with_for_update()
+        ).one()
+        seq, head = row.audit_seq, row.audit_hash
     chain = application_chain(application_id) if application_id is not None else SYSTEM_CHAIN
-    head = _lock_head(session, chain)
-    at = utcnow()
-    details = details or {}
-    hashed = data_hash(data) if data is not None else None
-    seq = head.seq + 1
-    digest = event_hash(chain=chain, seq=seq, at=at, actor=actor, action=action, application_id=application_id,
-                        task_id=task_id, details=details, data_hash=hashed, prev_hash=head.hash)
-    event = AuditEvent(chain=chain, seq=seq, at=at, actor=actor, action=action, application_id=application_id,
-                       task_id=task_id, details=details, data_hash=hashed, prev_hash=head.hash, hash=digest)
-    session.add(event)
-    head.seq, head.hash = seq, digest
-    return event
+    recorder = ChainRecorder(chain, seq, head, application_id)
+    recorder.record(action, actor, task_id=task_id, details=details, data=data)
+    recorder.write(connection)
+    if application_id is None:
+        connection.execute(update(HEADS).where(HEADS.c.chain == SYSTEM_CHAIN)
+                           .values(seq=recorder.seq, hash=recorder.head))
+    else:
+        connection.execute(update(APPLICATIONS).where(APPLICATIONS.c.id == application_id)
+                           .values(audit_seq=recorder.seq, audit_hash=recorder.head))
 
 
-def _lock_head(session: Session, chain: str) -> AuditHead:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing())
-    return session.scalars(select(AuditHead).where(AuditHead.chain == chain).with_for_update()).one()
+def _lock_system_head(connection) -> tuple[int, str]:
+    dialect = connection.dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    connection.execute(upsert(HEADS).values(chain=SYSTEM_CHAIN, seq=0, hash=GENESIS).on_conflict_do_nothing())
+    row = connection.execute(select(HEADS.c.seq, HEADS.c.hash).where(HEADS.c.chain == SYSTEM_CHAIN)
+                             .with_for_update()).one()
+    return row.seq, row.hash
 
 
 @dataclass(frozen=True)
@@ -89,9 +133,19 @@ class AuditFinding:
         return f"{row}: {self.message}"
 
 
+@dataclass(frozen=True)
+class _Head:
+    seq: int
+    hash: str
+
+
 def verify_chains(session: Session) -> Iterator[AuditFinding]:
     """Yield the first problem of every damaged chain, in chain order."""
-    heads = {h.chain: h for h in session.scalars(select(AuditHead))}
+    connection = session.connection()
+    heads = {row.chain: _Head(row.seq, row.hash) for row in connection.execute(select(HEADS))}
+    for row in connection.execute(select(APPLICATIONS.c.id, APPLICATIONS.c.audit_seq, APPLICATIONS.c.audit_hash)
+                                  .where(APPLICATIONS.c.audit_seq > 0)):
+        heads[application_chain(row.id)] = _Head(row.audit_seq, row.audit_hash)
     seen: set[str] = set()
     chain, expected_seq, prev = None, 1, GENESIS
     broken = False

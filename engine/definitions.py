@@ -21,6 +21,7 @@ from engine.bpmn.bundle import Bundle, SourceFile, read_bundle
 from engine.bpmn.calls import called_process_ids, defined_process_ids
 from engine.bpmn.compiler import CompiledProcess, compile_sources
 from engine.errors import Conflict, DeployRefused, NotFound
+from engine.store import rows
 from engine.store.models import Definition, DefinitionFile
 
 DEPENDENCY_PREFIX = "dependencies/"
@@ -39,6 +40,7 @@ class DefinitionCatalog:
         #: Called as after_deploy(session, definition, compiled) for each new version.
         self.after_deploy = after_deploy
         self._compiled: dict[int, CompiledProcess] = {}
+        self._sources: dict[int, list[SourceFile]] = {}
         self._lock = threading.Lock()
 
     # -- deploy ---------------------------------------------------------------------------
@@ -102,10 +104,9 @@ class DefinitionCatalog:
 
     # -- look-ups -------------------------------------------------------------------------
 
-    def latest(self, session: Session, key: str) -> Definition:
-        definition = session.scalars(
-            select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
-        ).first()
+    def latest(self, session: Session, key: str):
+        """The newest version of ``key`` (a plain record with the definitions columns)."""
+        definition = rows.latest_definition(session.connection(), key)
         if definition is None:
             raise NotFound(f"no procedure with key {key!r} is deployed")
         return definition
@@ -131,7 +132,22 @@ class DefinitionCatalog:
                                     .order_by(DefinitionFile.path)))
 
     def files(self, session: Session, definition_id: int) -> list[SourceFile]:
-        return [SourceFile(f.path, f.kind, f.content) for f in self._files(session, definition_id)]
+        """The source files of a version (immutable, so cached)."""
+        cached = self._sources.get(definition_id)
+        if cached is None:
+            cached = [SourceFile(f.path, f.kind, f.content) for f in self._files(session, definition_id)]
+            with self._lock:
+                self._sources[definition_id] = cached
+        return cached
+
+    def compiled_by_id(self, session: Session, definition_id: int) -> CompiledProcess:
+        cached = self._compiled.get(definition_id)
+        if cached is not None:
+            return cached
+        definition = session.get(Definition, definition_id)
+        if definition is None:
+            raise NotFound(f"definition {definition_id} does not exist")
+        return self.compiled(session, definition)
 
     def compiled(self, session: Session, definition: Definition) -> CompiledProcess:
         """The runnable spec of a version, built once per process."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import append_event
 from engine.errors import BadInput
+from engine.store import rows
 from engine.store.models import Group, Membership, User
 
 _HASHER = PasswordHasher()
@@ -28,10 +29,7 @@ def check_password(stored: str | None, password: str) -> bool:
 
 
 def groups_of(session: Session, user_name: str) -> set[str]:
-    return set(session.scalars(
-        select(Group.name).join(Membership, Membership.group_id == Group.id)
-        .join(User, User.id == Membership.user_id).where(User.name == user_name)
-    ))
+    return rows.group_names(session.connection(), user_name)
 
 
 def ensure_group(session: Session, name: str) -> Group:

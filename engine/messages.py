@@ -20,10 +20,9 @@ import orjson
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.audit import append_event
 from engine.errors import BadInput
 from engine.store.models import (
     Application,
@@ -86,7 +85,7 @@ class MessageRouter:
 
     # -- inside an application's step (the application is locked) ---------------------------
 
-    def deliver_buffered(self, session: Session, application: Application, workflow) -> int:
+    def deliver_buffered(self, session: Session, application: Application, workflow, step) -> int:
         """Hand buffered messages to the events this workflow now waits for; return how many."""
         delivered = 0
         now = utcnow()
@@ -104,19 +103,28 @@ class MessageRouter:
             if claimed.rowcount != 1:
                 continue
             workflow.send_event(BpmnEvent(definition, message.payload, {}))
-            append_event(session, action="message_received", actor=message.sender, application_id=application.id,
-                         task_id=str(task.id), details={"message": message.name, "message_id": message.id},
-                         data=message.payload)
+            step.record("message_received", message.sender, task_id=str(task.id),
+                        details={"message": message.name, "message_id": message.id}, data=message.payload)
             delivered += 1
         return delivered
 
-    def sync_subscriptions(self, session: Session, application: Application, workflow) -> None:
-        session.execute(delete(MessageSubscription).where(MessageSubscription.application_id == application.id))
-        if workflow.completed:
-            return
-        for task, definition, key in waiting_messages(workflow, application.reference):
-            session.add(MessageSubscription(application_id=application.id, task_id=str(task.id),
-                                            message_name=definition.name, correlation_key=key))
+    def sync_subscriptions(self, session: Session, application: Application, workflow, known: int) -> int:
+        """Make the subscriptions match what the workflow waits for; return how many there are.
+
+        ``known`` is how many the application had, so applications that wait for no message
+        (most of them) cost no statement here.
+        """
+        waiting = [] if workflow.completed else waiting_messages(workflow, application.reference)
+        if not known and not waiting:
+            return 0
+        connection = session.connection()
+        table = MessageSubscription.__table__
+        connection.execute(delete(table).where(table.c.application_id == application.id))
+        if waiting:
+            connection.execute(insert(table), [
+                {"application_id": application.id, "task_id": str(task.id), "message_name": definition.name,
+                 "correlation_key": key, "created_at": utcnow()} for task, definition, key in waiting])
+        return len(waiting)
 
     # -- from outside ----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session
 
 from engine.identity import groups_of
@@ -61,14 +61,31 @@ def open_tasks(session: Session, *, user: str | None = None, group: str | None =
             names = [("user", user)] + [("group", g) for g in sorted(groups_of(session, user))]
         if group is not None:
             names.append(("group", group))
-        candidate = select(TaskCandidate.task_id).where(or_(*[
-            (TaskCandidate.kind == kind) & (TaskCandidate.name == name) for kind, name in names
-        ]))
-        query = query.where(HumanTask.id.in_(candidate))
-        if user is not None:
-            query = query.where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == user))
+        if not names:
+            return []
+        query = query.where(HumanTask.id.in_(_first_candidates(names, user, limit + offset)))
     query = query.order_by(HumanTask.created_at, HumanTask.id).limit(limit).offset(offset)
     return _rows(session, query)
+
+
+def _first_candidates(names: list[tuple[str, str]], user: str | None, count: int):
+    """The oldest ``count`` open tasks offered to any of ``names``.
+
+    One short, ordered scan of the (kind, name, created_at) index per name, merged: the
+    cost follows the page size and the number of the user's groups, not the number of
+    open tasks in the city.
+    """
+    branches = []
+    for kind, name in names:
+        branch = (select(TaskCandidate.task_id, TaskCandidate.created_at)
+                  .join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+                  .where(TaskCandidate.kind == kind, TaskCandidate.name == name))
+        if user is not None:
+            branch = branch.where(or_(HumanTask.assignee.is_(None), HumanTask.assignee == user))
+        branches.append(branch.order_by(TaskCandidate.created_at, TaskCandidate.task_id).limit(count)
+                        .subquery().select())
+    merged = union(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+    return select(merged.c.task_id).order_by(merged.c.created_at, merged.c.task_id).limit(count)
 
 
 def tasks_of_application(session: Session, application_id: int) -> list[TaskRow]:

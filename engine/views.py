@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.store.models import Application, AuditEvent, Definition
+from engine.store.models import Application, AuditEvent, Definition, Incident
 from engine.tasklist import tasks_of_application
 
 
@@ -28,6 +28,8 @@ class ApplicationView:
     data: dict
     tasks: list
     history: list[AuditEvent]
+    #: Jobs of this application whose retries ran out (open and resolved), oldest first.
+    incidents: list[Incident] = field(default_factory=list)
 
     def summary(self) -> dict:
         a = self.application
@@ -51,12 +53,23 @@ class ApplicationView:
                  "details": e.details}
                 for e in self.history
             ],
+            "incidents": [incident_summary(i) for i in self.incidents],
         }
+
+
+def incident_summary(incident: Incident) -> dict:
+    """An incident as an application shows it (the traceback is in ``madoguchi incidents --json``)."""
+    return {"id": incident.id, "status": incident.status, "kind": incident.kind, "element_id": incident.element_id,
+            "message": incident.message, "attempts": incident.attempts, "created_at": incident.created_at.isoformat(),
+            "resolution": incident.resolution, "resolved_by": incident.resolved_by,
+            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None}
 
 
 def application_view(session: Session, application: Application, workflow: BpmnWorkflow) -> ApplicationView:
     definition = session.get(Definition, application.definition_id)
     history = list(session.scalars(select(AuditEvent).where(AuditEvent.application_id == application.id)
                                    .order_by(AuditEvent.seq)))
+    incidents = list(session.scalars(select(Incident).where(Incident.application_id == application.id)
+                                     .order_by(Incident.id)))
     return ApplicationView(application, definition, application_data(workflow),
-                           tasks_of_application(session, application.id), history)
+                           tasks_of_application(session, application.id), history, incidents)

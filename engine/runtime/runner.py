@@ -35,9 +35,21 @@ def run_until_waiting(workflow: BpmnWorkflow) -> None:
     with translated_errors():
         while True:
             workflow.do_engine_steps(did_complete_task=after_task)
-            if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+            # Only the timer refresh at the end of do_engine_steps can leave automatic work ready.
+            if not workflow.event_manager.tasks or not _automatic_work_ready(workflow):
                 break
     compact_history(workflow)
+
+
+def all_tasks(workflow: BpmnWorkflow):
+    """Every task of the workflow and its subprocesses, from their flat task maps (no tree walk)."""
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
+
+
+def _automatic_work_ready(workflow: BpmnWorkflow) -> bool:
+    return any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow))
 
 
 def complete_task(workflow: BpmnWorkflow, task, data: dict) -> None:

@@ -15,6 +15,7 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.util.task import TaskState
 
 #: Where the evaluated call waits for its job, in the task's internal data.
 CALL_KEY = "madoguchi_service_call"
@@ -60,7 +61,8 @@ def serializer_config() -> dict:
 
 def pending_calls(workflow) -> list:
     """Service tasks waiting for a job that has not been created yet."""
-    from SpiffWorkflow.util.task import TaskState
+    from engine.runtime.runner import all_tasks
 
-    return [t for t in workflow.get_tasks(state=TaskState.STARTED)
-            if isinstance(t.task_spec, AsyncServiceTask) and not t.internal_data.get(CALL_KEY, {}).get("enqueued", True)]
+    return [t for t in all_tasks(workflow)
+            if t.state == TaskState.STARTED and isinstance(t.task_spec, AsyncServiceTask)
+            and not t.internal_data.get(CALL_KEY, {}).get("enqueued", True)]

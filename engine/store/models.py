@@ -139,6 +139,11 @@ class Application(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Earliest due timer, so a worker finds due applications with one indexed query.
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: How many message events the application waits on (its subscriptions).
+    message_waits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The head of the application's audit chain (last seq and hash), updated with each step.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import select
 
-from engine.store.models import Application, HumanTask, utcnow
+from engine.store.models import Application, HumanTask, TaskCandidate, utcnow
 from tests.engine.helpers import add_user, complete, show
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -40,6 +40,8 @@ def test_state_recorded_by_spiffworkflow_3_0_still_loads_and_runs(engine, db):
         session.add(HumanTask(id=meta["ready_task"]["id"], application_id=app.id, element_id="approve",
                               name="Approve", candidate_groups=["chiefs"], candidate_users=[], status="open",
                               created_at=now))
+        session.flush()
+        session.add(TaskCandidate(task_id=meta["ready_task"]["id"], kind="group", name="chiefs", created_at=now))
         app_id = app.id
     result = complete(engine, db, meta["ready_task"]["id"], "chief", {})
     assert result.application.status == "completed"

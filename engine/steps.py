@@ -1,0 +1,186 @@
+"""One step of an application, persisted: task projection, jobs, subscriptions, state,
+audit events — written with a few Core statements in the caller's transaction.
+
+A step is created once the application row is locked (or inserted) and ``finish``-ed after
+the workflow ran; everything the step changed is then written together. If the row changed
+since it was read, the step raises Conflict and the caller's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from engine.audit import ChainRecorder, application_chain
+from engine.errors import Conflict
+from engine.messages import flatten_correlations
+from engine.runtime.assignment import assignment_for, task_properties
+from engine.runtime.retry_policy import retry_policy
+from engine.runtime.runner import all_tasks, next_timer_due, run_until_waiting
+from engine.runtime.service import CALL_KEY, pending_calls
+from engine.store import rows
+
+
+@dataclass
+class StepResult:
+    """What a step left behind, for the caller to report."""
+
+    application: rows.ApplicationRecord
+    opened_tasks: list[rows.TaskRecord] = field(default_factory=list)
+    closed_tasks: list[rows.TaskRecord] = field(default_factory=list)
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> dict[str, object]:
+    """Ready user and manual tasks by id — exactly what the task projection holds open."""
+    return {str(t.id): t for t in all_tasks(workflow) if t.state == TaskState.READY and t.task_spec.manual}
+
+
+class Step:
+    """One step of one application.
+
+    ``workflow`` is the loaded workflow *before* the step acts (None for a new application):
+    its ready human tasks are what the projection holds open, so after the run the tasks to
+    open and to close follow from a comparison in memory, without reading them back.
+    """
+
+    def __init__(self, service, session, application, now: datetime, actor: str | None,
+                 workflow: BpmnWorkflow | None = None):
+        self.service = service
+        self.session = session
+        self.connection = session.connection()
+        self.application = application
+        self.now = now
+        self.actor = actor
+        self.audit = ChainRecorder(application_chain(application.id), application.audit_seq,
+                                   application.audit_hash, application.id)
+        self.before = {task_id: task.task_spec for task_id, task in ready_human_tasks(workflow).items()} \
+            if workflow is not None else {}
+        self.closed: list = []
+
+    def record(self, action: str, actor: str | None = None, **kwargs) -> None:
+        self.audit.record(action, actor, **kwargs)
+
+    def close_task(self, task, status: str, by: str | None = None) -> None:
+        task.status, task.completed_at, task.completed_by = status, self.now, by
+        self.closed.append(task)
+
+    def finish(self, workflow: BpmnWorkflow) -> StepResult:
+        """Write everything the workflow's run changed; return what opened and closed."""
+        service, application = self.service, self.application
+        messages = service.messages
+        while messages.deliver_buffered(self.session, application, workflow, self):
+            run_until_waiting(workflow)
+        self._route_thrown_events(workflow)
+        ready = ready_human_tasks(workflow)
+        opened = self._sync_tasks(ready)
+        waits = messages.sync_subscriptions(self.session, application, workflow, known=application.message_waits)
+        self._enqueue_service_calls(workflow)
+        old_timer = application.next_timer_at
+        values = {
+            "state": service.serializer.dump(workflow),
+            "state_format": 1,
+            "updated_at": self.now,
+            "next_timer_at": None if workflow.completed else next_timer_due(workflow),
+            "status": self._status(workflow, ready),
+            "message_waits": waits,
+        }
+        if workflow.completed and application.completed_at is None:
+            values["completed_at"] = self.now
+            self.record("application_completed", self.actor, details={"status": values["status"]},
+                        data=workflow.data)
+        if values["next_timer_at"] != old_timer:
+            service.schedule_timer_job(self.session, application.id, values["next_timer_at"])
+        self.audit.write(self.connection)
+        values.update(audit_seq=self.audit.seq, audit_hash=self.audit.head)
+        if not rows.update_application(self.connection, application.id, application.version, values):
+            raise Conflict(f"application {application.id} changed meanwhile; reload and try again")
+        for key, value in values.items():
+            setattr(application, key, value)
+        application.version += 1
+        return StepResult(application, opened, self.closed)
+
+    # -- pieces -----------------------------------------------------------------------------
+
+    def _sync_tasks(self, ready: dict) -> list:
+        closing = {t.id for t in self.closed}
+        for task_id, spec in self.before.items():
+            if task_id not in ready and task_id not in closing:
+                known_fields = {"id": task_id, "application_id": self.application.id, "element_id": spec.bpmn_id,
+                                "name": spec.bpmn_name or spec.bpmn_id}
+                self.close_task(rows.TaskRecord(**{**dict.fromkeys(rows.TASK_FIELDS), **known_fields}), "cancelled")
+                self.record("task_cancelled", None, task_id=task_id, details={"element_id": spec.bpmn_id})
+        rows.close_tasks(self.connection, self.closed)
+        known = set(self.before)
+        opened, task_rows, candidate_rows = [], [], []
+        for task_id, task in ready.items():
+            if task_id in known:
+                continue
+            a = assignment_for(task, self.now)
+            values = dict(id=task_id, application_id=self.application.id, element_id=a.element_id, name=a.name,
+                          lane=a.lane, form_key=a.form_key, candidate_groups=a.candidate_groups,
+                          candidate_users=a.candidate_users, assignee=a.assignee, due_at=a.due_at,
+                          priority=a.priority, status="open", created_at=self.now, completed_at=None,
+                          completed_by=None)
+            task_rows.append(values)
+            opened.append(rows.TaskRecord(**values))
+            names = [("group", g) for g in a.candidate_groups] + [("user", u) for u in a.candidate_users]
+            if a.assignee:
+                names.append(("user", a.assignee))
+            if not names and self.application.started_by:
+                names.append(("user", self.application.started_by))
+            candidate_rows += [{"task_id": task_id, "kind": kind, "name": name, "created_at": self.now}
+                               for kind, name in dict.fromkeys(names)]
+            self.record("task_created", None, task_id=task_id,
+                        details={"element_id": a.element_id, "candidate_groups": a.candidate_groups,
+                                 "candidate_users": a.candidate_users, "assignee": a.assignee})
+        rows.insert_tasks(self.connection, task_rows, candidate_rows)
+        return opened
+
+    def _route_thrown_events(self, workflow: BpmnWorkflow) -> None:
+        """Messages thrown here that nothing in this application caught go out through jobs."""
+        for event in workflow.get_events():
+            definition = event.event_definition
+            if isinstance(definition, MessageEventDefinition):
+                self.service.enqueue(self.session, "message", {
+                    "name": definition.name, "key": flatten_correlations(event.correlations),
+                    "data": event.payload, "sender": self.application.reference})
+                action = "message_sent"
+            else:
+                action = "event_unhandled"
+            self.record(action, None, details={"event": getattr(definition, "name", None)})
+
+    def _enqueue_service_calls(self, workflow: BpmnWorkflow) -> None:
+        for task in pending_calls(workflow):
+            policy = retry_policy(task.task_spec, self.service.default_retry)
+            self.service.enqueue(self.session, "service", {"element_id": task.task_spec.bpmn_id,
+                                                           "operation": task.task_spec.operation_name},
+                                 application_id=self.application.id, task_id=str(task.id),
+                                 max_attempts=policy.max_attempts, backoff_seconds=policy.backoff_seconds,
+                                 idempotency_key=f"{self.application.reference}/{task.id}")
+            task.internal_data[CALL_KEY]["enqueued"] = True
+
+    def _status(self, workflow: BpmnWorkflow, ready: dict) -> str:
+        """The public status: an explicit ``status`` property of an open task or of the end event
+        reached wins; otherwise open tasks mean "in_review" and a finished process "completed"."""
+        if workflow.completed:
+            return _end_status(workflow) or "completed"
+        statuses = [task_properties(t).get("status") for t in ready.values()]
+        explicit = [s for s in statuses if s]
+        if explicit:
+            return explicit[0]
+        if statuses:
+            return "in_review"
+        return self.application.status
+
+
+def _end_status(workflow: BpmnWorkflow) -> str | None:
+    for task in reversed(workflow.get_tasks(state=TaskState.COMPLETED)):
+        status = task_properties(task).get("status")
+        if status and isinstance(task.task_spec, EndEvent):
+            return status
+    return None
