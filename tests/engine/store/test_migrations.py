@@ -1,0 +1,29 @@
+"""The Alembic migrations build exactly the schema the models describe, on every database."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from engine.store.models import Base
+
+
+def test_migrated_schema_matches_the_models(database_url):
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            assert differences == []
+            assert MigrationContext.configure(connection).get_current_revision() == "0003"
+    finally:
+        engine.dispose()
+
+
+def test_constraint_names_follow_the_convention(database_url):
+    engine = create_engine(database_url)
+    try:
+        inspector = inspect(engine)
+        assert inspector.get_pk_constraint("applications")["name"] in ("pk_applications", None)  # SQLite: unnamed
+        uniques = {u["name"] for u in inspector.get_unique_constraints("definitions")}
+        assert {"uq_definitions_key_version", "uq_definitions_key_content_hash"} <= uniques
+    finally:
+        engine.dispose()
