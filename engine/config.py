@@ -7,24 +7,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _int_env(name: str, default: int) -> int:
+def _number_env(name: str, default, kind=int):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a whole number") from exc
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name}={raw!r} is not {what}") from exc
+
+
+def _int_env(name: str, default: int) -> int:
+    return _number_env(name, default, int)
 
 
 def _float_env(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name}={raw!r} is not a number") from exc
+    return _number_env(name, default, float)
 
 
 def _list_env(name: str) -> tuple[str, ...]:

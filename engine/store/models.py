@@ -328,24 +328,3 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
-
-
-__all__ = [
-    "Application",
-    "DefinitionTrigger",
-    "Incident",
-    "Job",
-    "Message",
-    "MessageSubscription",
-    "AuditEvent",
-    "AuditHead",
-    "Base",
-    "Definition",
-    "DefinitionFile",
-    "Group",
-    "HumanTask",
-    "Membership",
-    "TaskCandidate",
-    "User",
-    "utcnow",
-]
