@@ -14,6 +14,7 @@ from engine.errors import (
     Problem,
 )
 from engine.facade import Engine
+from engine.hookspecs import hookimpl
 
 __all__ = [
     "BadInput",
@@ -25,4 +26,5 @@ __all__ = [
     "NotFound",
     "PermissionRefused",
     "Problem",
+    "hookimpl",
 ]

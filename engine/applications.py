@@ -54,6 +54,8 @@ class ApplicationService:
         self.serializer = StateSerializer()
         self.default_retry = default_retry or RetryPolicy(max_attempts=5, backoff_seconds=10.0)
         self.messages = MessageRouter(self, message_buffer_seconds)
+        #: Set by the Engine: where lifecycle events go (None: nowhere).
+        self.lifecycle = None
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class ApplicationService:
         application_id = rows.insert_application(session.connection(), values)
         application = rows.ApplicationRecord(id=application_id, **values)
         step = Step(self, session, application, now, actor)
+        step.started_with = data
         step.record("application_started", actor, details={"definition": definition.key,
                                                            "version": definition.version,
                                                            "reference": application.reference, **trigger},
@@ -123,6 +126,7 @@ class ApplicationService:
         with _failures_of(application):
             complete_task(workflow, task, data)
         step.close_task(human, "completed", by=actor)
+        step.completed = (human, data)
         step.record("task_completed", actor, task_id=human.id, details={"element_id": human.element_id}, data=data)
         return step.finish(workflow)
 

@@ -41,6 +41,7 @@ class DefinitionCatalog:
         self.after_deploy = after_deploy
         self._compiled: dict[int, CompiledProcess] = {}
         self._sources: dict[int, list[SourceFile]] = {}
+        self._keys: dict[int, str] = {}
         self._lock = threading.Lock()
 
     # -- deploy ---------------------------------------------------------------------------
@@ -139,6 +140,15 @@ class DefinitionCatalog:
             with self._lock:
                 self._sources[definition_id] = cached
         return cached
+
+    def key_of(self, session: Session, definition_id: int) -> str:
+        """The procedure key of a version (immutable, so cached)."""
+        key = self._keys.get(definition_id)
+        if key is None:
+            key = session.connection().execute(
+                select(Definition.__table__.c.key).where(Definition.__table__.c.id == definition_id)).scalar_one()
+            self._keys[definition_id] = key
+        return key
 
     def compiled_by_id(self, session: Session, definition_id: int) -> CompiledProcess:
         cached = self._compiled.get(definition_id)

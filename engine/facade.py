@@ -18,8 +18,17 @@ from engine.applications import ApplicationService, StepResult
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
 from engine.jobs.worker import Worker, WorkerOptions
+from engine.lifecycle import Lifecycle
 from engine.messages import SendResult
-from engine.plugins import build_plugin_manager, collect_callables
+from engine.plugins import (
+    build_plugin_manager,
+    call_each,
+    collect_callables,
+    collect_named,
+    declared_settings,
+    describe,
+    resolve_settings,
+)
 from engine.runtime.retry_policy import RetryPolicy
 from engine.scripting import SandboxEnvironment, ScriptLimits
 from engine.store.database import Database, upgrade_database
@@ -35,8 +44,9 @@ class Engine:
         self.settings = settings or Settings.from_env()
         self.plugin_manager = build_plugin_manager(extra=plugins, modules=self.settings.plugin_modules,
                                                    blocked=self.settings.blocked_plugins)
-        self.operations = collect_callables(self.plugin_manager, "madoguchi_operations")
-        self.job_handlers = collect_callables(self.plugin_manager, "madoguchi_job_handlers")
+        self.declared_settings = declared_settings(self.plugin_manager)
+        self.operations = collect_callables(self.plugin_manager, "madoguchi_operations", engine=self)
+        self.job_handlers = collect_callables(self.plugin_manager, "madoguchi_job_handlers", engine=self)
         limits = ScriptLimits(max_iterations=self.settings.script_max_iterations,
                               max_seconds=self.settings.script_max_seconds)
         self.script_engine = PythonScriptEngine(environment=SandboxEnvironment(limits=limits))
@@ -48,7 +58,24 @@ class Engine:
             message_buffer_seconds=self.settings.message_buffer_seconds,
         )
         self.messages = self.applications.messages
+        self.applications.lifecycle = Lifecycle(self.plugin_manager)
         self.schedules = Schedules(self.applications, self.script_engine)
+        for _plugin, _result in call_each(self.plugin_manager, "madoguchi_startup", engine=self):
+            pass
+
+    # -- plugins ----------------------------------------------------------------------------
+
+    def plugin_settings(self, plugin: str) -> dict:
+        """The settings a plugin declared, with values from the environment (see hookspecs)."""
+        return resolve_settings(self.declared_settings.get(plugin, {}), plugin)
+
+    def plugins(self, include_defaults: bool = True) -> list[dict]:
+        return describe(self.plugin_manager, self.declared_settings, include_defaults)
+
+    def plugin_objects(self, hook_name: str, *, check=lambda thing: thing is not None,
+                       what: str = "an object") -> dict[str, object]:
+        """The merged ``{name: thing}`` answers of a factory hook (notifiers, payment providers …)."""
+        return collect_named(self.plugin_manager, hook_name, check=check, what=what, engine=self)
 
     def _after_deploy(self, session: Session, definition: Definition, compiled) -> None:
         self.schedules.register(session, definition, compiled.spec)

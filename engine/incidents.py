@@ -56,11 +56,14 @@ def resolve(session: Session, incident_id: int, applications, *, actor: str | No
     """Close the incident without running the job again.
 
     For a failed service call this means the work was done by hand: the service task is
-    completed with ``data`` as the operation's result and the application runs on. Other
-    jobs are simply dropped.
+    completed with ``data`` as the operation's result and the application runs on. A failed
+    timer step cannot be resolved (only retried); other jobs are simply dropped.
     """
     incident = _open(session, incident_id)
     job = session.get(Job, incident.job_id) if incident.job_id else None
+    if job is not None and job.kind == "timer":
+        raise Conflict(f"incident {incident_id} is a timer step that failed: dropping it would leave application "
+                       f"{job.application_id} waiting for a timer that never fires; fix the cause and retry it")
     if job is not None:
         if job.kind == "service" and job.application_id is not None:
             applications.complete_service_call(session, job.application_id, job.task_id, data or {},

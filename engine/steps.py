@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.audit import ChainRecorder, application_chain
 from engine.errors import Conflict
+from engine.lifecycle import task_info
 from engine.messages import flatten_correlations
 from engine.runtime.assignment import assignment_for, task_properties
 from engine.runtime.retry_policy import retry_policy
@@ -61,6 +62,10 @@ class Step:
         self.before = {task_id: task.task_spec for task_id, task in ready_human_tasks(workflow).items()} \
             if workflow is not None else {}
         self.closed: list = []
+        #: Set by the caller for the lifecycle events: the start data of a new application,
+        #: the task a person completed and what they submitted.
+        self.started_with: dict | None = None
+        self.completed: tuple | None = None
 
     def record(self, action: str, actor: str | None = None, **kwargs) -> None:
         self.audit.record(action, actor, **kwargs)
@@ -89,7 +94,8 @@ class Step:
             "status": self._status(workflow, ready),
             "message_waits": waits,
         }
-        if workflow.completed and application.completed_at is None:
+        finished = workflow.completed and application.completed_at is None
+        if finished:
             values["completed_at"] = self.now
             self.record("application_completed", self.actor, details={"status": values["status"]},
                         data=workflow.data)
@@ -99,10 +105,37 @@ class Step:
         values.update(audit_seq=self.audit.seq, audit_hash=self.audit.head)
         if not rows.update_application(self.connection, application.id, application.version, values):
             raise Conflict(f"application {application.id} changed meanwhile; reload and try again")
+        previous_status = application.status
         for key, value in values.items():
             setattr(application, key, value)
         application.version += 1
+        self._emit(opened, previous_status, finished, workflow)
         return StepResult(application, opened, self.closed)
+
+    def event_fields(self, data: dict | None = None) -> dict:
+        """The fields every lifecycle event of this step carries."""
+        application = self.application
+        return {"application_id": application.id, "reference": application.reference,
+                "procedure": self.service.catalog.key_of(self.session, application.definition_id),
+                "status": application.status, "actor": self.actor, "data": data or {},
+                "enqueue": lambda kind, payload, **options: self.service.enqueue(
+                    self.session, kind, payload, application_id=application.id, **options)}
+
+    def _emit(self, opened: list, previous_status: str, finished: bool, workflow: BpmnWorkflow) -> None:
+        lifecycle = self.service.lifecycle
+        if lifecycle is None:
+            return
+        if self.started_with is not None:
+            lifecycle.emit("application_started", **self.event_fields(self.started_with))
+        if self.completed is not None:
+            task, data = self.completed
+            lifecycle.emit("task_completed", task=task_info(task), **self.event_fields(data))
+        for task in opened:
+            lifecycle.emit("task_created", task=task_info(task), **self.event_fields())
+        if previous_status != self.application.status:
+            lifecycle.emit("status_changed", previous_status=previous_status, **self.event_fields())
+        if finished:
+            lifecycle.emit("application_finished", **self.event_fields(dict(workflow.data)))
 
     # -- pieces -----------------------------------------------------------------------------
 

@@ -89,6 +89,9 @@ class Schedules:
         if remaining == 1 or not payload.get("interval_seconds"):
             return
         payload["remaining"] = remaining - 1 if remaining > 0 else -1
-        next_due = job.due_at + timedelta(seconds=payload["interval_seconds"])
-        self.applications.enqueue(session, "schedule", payload, due_at=max(next_due, utcnow()),
+        interval = payload["interval_seconds"]
+        next_due, now = job.due_at + timedelta(seconds=interval), utcnow()
+        if next_due <= now:  # no worker ran for a while: go on from now instead of catching up one by one
+            next_due += timedelta(seconds=interval * (int((now - next_due).total_seconds() // interval) + 1))
+        self.applications.enqueue(session, "schedule", payload, due_at=next_due,
                                   singleton_key=f"schedule:{payload['key']}:{payload['element_id']}")

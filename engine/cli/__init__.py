@@ -51,13 +51,29 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from engine.cli import applications, audit, db, definitions, demo, incidents, messages, users, worker
+    from engine.cli import applications, audit, db, definitions, demo, incidents, messages, plugins, users, worker
 
-    for module in (db, definitions, applications, worker, incidents, messages, users, audit, demo):
+    for module in (db, definitions, applications, worker, incidents, messages, users, audit, plugins, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 
 
+def _register_plugin_commands() -> None:
+    """Commands that plugins add (``madoguchi_register_commands``)."""
+    from engine.config import Settings
+    from engine.plugins import PluginError, build_plugin_manager, call_each
+
+    try:
+        settings = Settings.from_env()
+        manager = build_plugin_manager(modules=settings.plugin_modules, blocked=settings.blocked_plugins)
+        for _name, _result in call_each(manager, "madoguchi_register_commands", cli=main):
+            pass
+    except (ValueError, PluginError) as exc:
+        # Reported again, with its exit code, by whichever command builds the engine.
+        click.echo(f"warning: plugin commands not loaded: {exc}", err=True)
+
+
 _register()
+_register_plugin_commands()
 
 __all__ = ["main", "pass_cli"]

@@ -6,6 +6,7 @@ import signal
 import click
 
 from engine.cli.context import CliContext, pass_cli
+from engine.jobs.store import next_wakeup
 from engine.jobs.worker import WorkerOptions
 
 
@@ -23,6 +24,9 @@ def worker(cli: CliContext, once: bool, concurrency: int, lease_seconds: float |
     options = WorkerOptions(concurrency=concurrency,
                             lease_seconds=lease_seconds or cli.settings.job_lease_seconds)
     runner = cli.engine.worker(cli.database, options, name=name)
+    # An unreachable or not yet upgraded database is an error now, not a retry loop later.
+    with cli.database.transaction() as session:
+        next_wakeup(session)
     if once:
         click.echo(f"ran {runner.run_once()} job(s)")
         return

@@ -53,7 +53,7 @@ class JobRunner:
             return False
 
     def _take(self, session, job: Job) -> None:
-        if take(session, job.id, self.owner) is None:
+        if not take(session, job.id, self.owner):
             raise LeaseLost(f"job {job.id} is no longer held by {self.owner}")
 
     # -- kinds ------------------------------------------------------------------------------

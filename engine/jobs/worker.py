@@ -24,6 +24,8 @@ log = logging.getLogger("madoguchi.jobs")
 
 #: Longest an idle worker sleeps without looking (a safety net; wake-ups come earlier).
 MAX_IDLE_S = 5.0
+#: How long a serving thread waits before trying again after the database failed it.
+ERROR_PAUSE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -47,24 +49,35 @@ class Worker:
         self.stop_event = threading.Event()
         self.completed = 0
         self._count_lock = threading.Lock()
+        self._waker: Waker | None = None
 
     # -- one pass ---------------------------------------------------------------------------
 
     def run_once(self) -> int:
         """Run every job that is due now; return how many were applied."""
         applied = 0
-        while True:
-            jobs = self._claim()
-            if not jobs:
-                return applied
-            applied += sum(1 for job in jobs if self.runner.run(job))
+        done = threading.Event()
+        # Slow jobs keep their leases here too, or another worker would take them over.
+        heart = threading.Thread(target=self._heartbeat, args=(done,), name="madoguchi-heartbeat", daemon=True)
+        heart.start()
+        try:
+            while True:
+                jobs = self._claim()
+                if not jobs:
+                    return applied
+                applied += sum(1 for job in jobs if self.runner.run(job))
+        finally:
+            done.set()
 
     # -- serving ----------------------------------------------------------------------------
 
     def run(self) -> None:
         """Serve until ``stop()``; returns when every thread has finished or given back its jobs."""
-        waker = Waker(self.database.url)
-        heart = threading.Thread(target=self._heartbeat, name="madoguchi-heartbeat", daemon=True)
+        waker = self._waker = Waker(self.database.url)
+        if self.stop_event.is_set():  # stopped before we got here
+            waker.close()
+        heart = threading.Thread(target=self._heartbeat, args=(self.stop_event,), name="madoguchi-heartbeat",
+                                 daemon=True)
         heart.start()
         threads = [threading.Thread(target=self._serve, args=(waker,), name=f"madoguchi-worker-{i}")
                    for i in range(self.options.concurrency)]
@@ -79,23 +92,33 @@ class Worker:
             waker.close()
 
     def stop(self) -> None:
+        """Ask the serving threads to finish their current job and return (safe from a signal handler)."""
         self.stop_event.set()
+        if self._waker is not None:
+            self._waker.close()  # idle threads wake now instead of at their next due time
 
     def _serve(self, waker: Waker) -> None:
         while not self.stop_event.is_set():
-            jobs = self._claim()
-            if not jobs:
-                waker.wait(self._idle_seconds())
-                continue
-            for index, job in enumerate(jobs):
-                if self.stop_event.is_set():
-                    with self.database.transaction() as session:
-                        release(session, self.name, [j.id for j in jobs[index:]])
-                    break
-                if self.runner.run(job):
-                    with self._count_lock:
-                        self.completed += 1
-            waker.kick()  # more may be due; let a sleeping sibling look too
+            try:
+                self._serve_batch(waker)
+            except Exception:  # the database went away, …: keep serving once it is back
+                log.exception("worker %s: looking for jobs failed; trying again", self.name)
+                self.stop_event.wait(ERROR_PAUSE_S)
+
+    def _serve_batch(self, waker: Waker) -> None:
+        jobs = self._claim()
+        if not jobs:
+            waker.wait(self._idle_seconds())
+            return
+        for index, job in enumerate(jobs):
+            if self.stop_event.is_set():
+                with self.database.transaction() as session:
+                    release(session, self.name, [j.id for j in jobs[index:]])
+                break
+            if self.runner.run(job):
+                with self._count_lock:
+                    self.completed += 1
+        waker.kick()  # more may be due; let a sleeping sibling look too
 
     def _claim(self):
         with self.database.transaction() as session:
@@ -110,9 +133,9 @@ class Worker:
             return MAX_IDLE_S
         return max(0.0, min(MAX_IDLE_S, (upcoming - utcnow()).total_seconds()))
 
-    def _heartbeat(self) -> None:
+    def _heartbeat(self, stop: threading.Event) -> None:
         interval = self.options.lease_seconds / 3
-        while not self.stop_event.wait(interval):
+        while not stop.wait(interval):
             try:
                 with self.database.transaction() as session:
                     heartbeat(session, self.name, self.options.lease_seconds)
