@@ -17,6 +17,7 @@ from engine import audit, identity, incidents, tasklist
 from engine.applications import ApplicationService, StepResult
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
+from engine.intake import Intake
 from engine.jobs.worker import Worker, WorkerOptions
 from engine.lifecycle import Lifecycle
 from engine.messages import SendResult
@@ -60,8 +61,21 @@ class Engine:
         self.messages = self.applications.messages
         self.applications.lifecycle = Lifecycle(self.plugin_manager)
         self.schedules = Schedules(self.applications, self.script_engine)
+        self.intake = Intake(self)
         for _plugin, _result in call_each(self.plugin_manager, "madoguchi_startup", engine=self):
             pass
+
+    # -- notifications ------------------------------------------------------------------------
+
+    def notifiers(self) -> dict[str, object]:
+        return self.plugin_objects("madoguchi_notifiers", check=callable, what="a callable")
+
+    def notify(self, session: Session, channel: str, *, recipient: str, template: str, data: dict | None = None,
+               language: str = "ja", application_id: int | None = None) -> Job:
+        """Queue one notification for delivery by the channel's notifier (a background job)."""
+        return self.applications.enqueue(session, "notification", {
+            "channel": channel, "recipient": recipient, "template": template, "language": language,
+            "data": data or {}}, application_id=application_id)
 
     # -- plugins ----------------------------------------------------------------------------
 

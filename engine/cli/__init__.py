@@ -51,7 +51,18 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from engine.cli import applications, audit, db, definitions, demo, incidents, messages, plugins, users, worker
+    from engine.cli import (
+        applications,
+        audit,
+        db,
+        definitions,
+        demo,
+        incidents,
+        messages,
+        plugins,
+        users,
+        worker,
+    )
 
     for module in (db, definitions, applications, worker, incidents, messages, users, audit, plugins, demo):
         for command in module.COMMANDS:

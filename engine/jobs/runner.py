@@ -35,6 +35,8 @@ class JobRunner:
             "timer": self._timer,
             "message": self._message,
             "schedule": self._schedule,
+            "notification": self._notification,
+            "intake": self._intake,
         }
 
     def run(self, job: Job) -> bool:
@@ -95,11 +97,31 @@ class JobRunner:
             self._take(session, job)
             self.engine.schedules.fire(session, job)
 
+    def _notification(self, job: Job) -> None:
+        notification = dict(job.payload or {})
+        channel = notification.get("channel")
+        notifier = self.engine.notifiers().get(channel)
+        if notifier is None:
+            raise LookupError(f"no installed plugin delivers notifications on channel {channel!r}")
+        notifier(notification, self._context(job))
+        with self.database.transaction() as session:
+            self._take(session, job)
+
+    def _intake(self, job: Job) -> None:
+        self.engine.intake.poll(job)
+        with self.database.transaction() as session:
+            self._take(session, job)
+            self.engine.intake.reschedule(session, job)
+
+    @staticmethod
+    def _context(job: Job) -> JobContext:
+        return JobContext(job_id=job.id, idempotency_key=job.idempotency_key, attempt=job.attempts,
+                          application_id=job.application_id)
+
     def _plugin(self, job: Job) -> None:
         handler = self.engine.job_handlers.get(job.kind)
         if handler is None:
             raise LookupError(f"no installed plugin handles jobs of kind {job.kind!r}")
-        handler(dict(job.payload or {}), JobContext(job_id=job.id, idempotency_key=job.idempotency_key,
-                                                    attempt=job.attempts, application_id=job.application_id))
+        handler(dict(job.payload or {}), self._context(job))
         with self.database.transaction() as session:
             self._take(session, job)

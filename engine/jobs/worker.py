@@ -55,6 +55,7 @@ class Worker:
 
     def run_once(self) -> int:
         """Run every job that is due now; return how many were applied."""
+        self._schedule_intake()
         applied = 0
         done = threading.Event()
         # Slow jobs keep their leases here too, or another worker would take them over.
@@ -73,6 +74,7 @@ class Worker:
 
     def run(self) -> None:
         """Serve until ``stop()``; returns when every thread has finished or given back its jobs."""
+        self._schedule_intake()
         waker = self._waker = Waker(self.database.url)
         if self.stop_event.is_set():  # stopped before we got here
             waker.close()
@@ -90,6 +92,11 @@ class Worker:
         finally:
             self.stop_event.set()
             waker.close()
+
+    def _schedule_intake(self) -> None:
+        """Intake sources are polled by jobs; a starting worker makes sure each has one."""
+        with self.database.transaction() as session:
+            self.engine.intake.ensure_scheduled(session)
 
     def stop(self) -> None:
         """Ask the serving threads to finish their current job and return (safe from a signal handler)."""
