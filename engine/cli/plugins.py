@@ -21,7 +21,7 @@ def plugins(cli: CliContext, show_all: bool, as_json: bool) -> None:
         origin = "built-in" if row["builtin"] else (row["version"] or "")
         click.echo(f"{row['name']} {origin}".rstrip())
         click.echo(f"  hooks: {', '.join(row['hooks'])}")
-        for key, setting in row["settings"].items():
+        for setting in row["settings"].values():
             click.echo(f"  {setting['variable']}={setting['value']!r}  {setting['description']}")
 
 
