@@ -19,7 +19,7 @@ from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
 from engine.intake import Intake
 from engine.jobs.worker import Worker, WorkerOptions
-from engine.lifecycle import Lifecycle
+from engine.lifecycle import IncidentInfo, Lifecycle
 from engine.messages import SendResult
 from engine.plugins import (
     build_plugin_manager,
@@ -64,6 +64,20 @@ class Engine:
         self.intake = Intake(self)
         for _plugin, _result in call_each(self.plugin_manager, "madoguchi_startup", engine=self):
             pass
+
+    def announce_incident(self, session: Session, incident: Incident) -> None:
+        """Tell plugins (``madoguchi_incident_raised``) — inside the transaction that raised it."""
+        lifecycle = self.applications.lifecycle
+        application = self.application(session, incident.application_id) if incident.application_id else None
+        lifecycle.emit(
+            "incident_raised", application_id=incident.application_id,
+            reference=application.reference if application else None,
+            procedure=self.catalog.key_of(session, application.definition_id) if application else None,
+            status=application.status if application else None, actor="system:worker",
+            enqueue=lambda kind, payload, **options: self.applications.enqueue(
+                session, kind, payload, application_id=incident.application_id, **options),
+            incident=IncidentInfo(id=incident.id, kind=incident.kind, element_id=incident.element_id,
+                                  message=incident.message, attempts=incident.attempts))
 
     # -- notifications ------------------------------------------------------------------------
 

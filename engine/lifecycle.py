@@ -50,9 +50,17 @@ class LifecycleEvent:
     incident: IncidentInfo | None = None
 
 
+LIFECYCLE_HOOKS = ("application_started", "task_created", "task_completed", "application_finished",
+                   "status_changed", "incident_raised")
+
+
 class Lifecycle:
     def __init__(self, manager: pluggy.PluginManager):
         self.manager = manager
+
+    def listening(self) -> bool:
+        """Whether any plugin listens to any lifecycle event (most steps then skip the work)."""
+        return any(getattr(self.manager.hook, f"madoguchi_{kind}").get_hookimpls() for kind in LIFECYCLE_HOOKS)
 
     def emit(self, kind: str, **fields) -> None:
         hook = getattr(self.manager.hook, f"madoguchi_{kind}")

@@ -25,6 +25,7 @@ from engine.runtime.retry_policy import retry_policy
 from engine.runtime.runner import all_tasks, next_timer_due, run_until_waiting
 from engine.runtime.service import CALL_KEY, pending_calls
 from engine.store import rows
+from engine.views import application_data
 
 
 @dataclass
@@ -113,18 +114,21 @@ class Step:
         return StepResult(application, opened, self.closed)
 
     def event_fields(self, data: dict | None = None) -> dict:
-        """The fields every lifecycle event of this step carries."""
+        """The fields every lifecycle event of this step carries (``data``: the application's
+        current data unless the event is about other data, such as a submission)."""
         application = self.application
         return {"application_id": application.id, "reference": application.reference,
                 "procedure": self.service.catalog.key_of(self.session, application.definition_id),
-                "status": application.status, "actor": self.actor, "data": data or {},
+                "status": application.status, "actor": self.actor,
+                "data": self._current_data if data is None else data,
                 "enqueue": lambda kind, payload, **options: self.service.enqueue(
                     self.session, kind, payload, application_id=application.id, **options)}
 
     def _emit(self, opened: list, previous_status: str, finished: bool, workflow: BpmnWorkflow) -> None:
         lifecycle = self.service.lifecycle
-        if lifecycle is None:
+        if lifecycle is None or not lifecycle.listening():
             return
+        self._current_data = application_data(workflow)
         if self.started_with is not None:
             lifecycle.emit("application_started", **self.event_fields(self.started_with))
         if self.completed is not None:
@@ -135,7 +139,7 @@ class Step:
         if previous_status != self.application.status:
             lifecycle.emit("status_changed", previous_status=previous_status, **self.event_fields())
         if finished:
-            lifecycle.emit("application_finished", **self.event_fields(dict(workflow.data)))
+            lifecycle.emit("application_finished", **self.event_fields())
 
     # -- pieces -----------------------------------------------------------------------------
 

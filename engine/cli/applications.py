@@ -111,6 +111,10 @@ def show(cli: CliContext, application_id: int, as_json: bool) -> None:
     click.echo(f"data: {view['data']}")
     for task in view["open_tasks"]:
         click.echo(f"open task {task['id']}: {task['name']}")
+    for incident in view.get("incidents", []):
+        if incident["status"] == "open":
+            click.echo(f"incident #{incident['id']}: {incident['kind']} {incident['element_id'] or ''} — after "
+                       f"{incident['attempts']} attempt(s): {incident['message']}")
     for event in view["history"]:
         click.echo(f"  {event['at']}  {event['action']:<22} {event['actor'] or ''}")
 

@@ -8,6 +8,7 @@ transaction with ``BEGIN IMMEDIATE``, which serialises claims.
 from __future__ import annotations
 
 import traceback as tb
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
@@ -60,7 +61,8 @@ def wake_workers(session: Session) -> None:
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
-def claim(session: Session, owner: str, *, limit: int, lease_seconds: float) -> list[Job]:
+def claim(session: Session, owner: str, *, limit: int, lease_seconds: float,
+          on_incident: Callable[[Incident], None] | None = None) -> list[Job]:
     """Lease up to ``limit`` jobs to ``owner``: first jobs whose lease expired (their worker
     died), then due pending jobs, oldest first.
 
@@ -78,9 +80,11 @@ def claim(session: Session, owner: str, *, limit: int, lease_seconds: float) -> 
     ids = []
     for job in session.scalars(expired):
         if job.attempts >= job.max_attempts:  # it took its worker down every time: stop here
-            _failed_attempt(session, job, WorkerLost(
+            incident = _failed_attempt(session, job, WorkerLost(
                 f"the worker running attempt {job.attempts} ({job.lease_owner}) stopped without finishing it; "
                 "no attempts left"))
+            if incident is not None and on_incident is not None:
+                on_incident(incident)
         else:
             ids.append(job.id)
     if len(ids) < limit:

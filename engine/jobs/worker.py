@@ -129,7 +129,8 @@ class Worker:
 
     def _claim(self):
         with self.database.transaction() as session:
-            jobs = claim(session, self.name, limit=self.options.batch, lease_seconds=self.options.lease_seconds)
+            jobs = claim(session, self.name, limit=self.options.batch, lease_seconds=self.options.lease_seconds,
+                         on_incident=lambda incident: self.engine.announce_incident(session, incident))
             session.expunge_all()
         return jobs
 

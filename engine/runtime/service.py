@@ -73,6 +73,16 @@ class RoutedMessageEventDefinition(MessageEventDefinition):
             my_task.workflow.correlations.update(correlations)
         EventDefinition.catch(self, my_task, event)
 
+    def update_task_data(self, my_task):
+        """With ``spiffworkflow:messageVariable`` the message lands in that variable, as in
+        SpiffWorkflow; without one (Camunda diagrams have none), a JSON-object message is
+        merged into the task data instead of being dropped."""
+        if self.message_var is not None:
+            return super().update_task_data(my_task)
+        payload = my_task.internal_data.pop(self.name, None)
+        if isinstance(payload, dict):
+            my_task.data.update(payload)
+
 
 class _RoutedMessages:
     """Parser mixin: message event definitions become RoutedMessageEventDefinition."""
