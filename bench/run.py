@@ -8,7 +8,9 @@ One process, review -> gateway -> approve -> script, is run two ways in the same
   round-trip after each of the three steps — the least any persistent engine built on the
   library can cost.
 
-Then the task-list query is timed with ``--open-tasks`` open tasks in the database.
+Then the task-list query is timed with ``--open-tasks`` open tasks in the database, and last
+the job system (bench/jobs.py): service jobs per second with one and two worker processes, and
+how late timers fire.
 
 stdout carries only ``key=value`` lines (see bench/README.md); progress goes to stderr.
 ``BENCH_DATABASE_URL`` (PostgreSQL) runs the database parts in a fresh database created next
@@ -41,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import jobs as job_bench  # bench/jobs.py
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -403,9 +406,9 @@ def time_task_list(engine: Engine, database: Database, repeats: int, warmup: int
 # -- main -----------------------------------------------------------------------------------
 
 FULL = {"applications": 500, "rounds": 3, "open_tasks": 100_000, "warmup": 30,
-        "tasklist_repeats": 200, "tasklist_warmup": 10}
+        "tasklist_repeats": 200, "tasklist_warmup": 10, "jobs": 2000, "job_rounds": 2, "timers": 40}
 QUICK = {"applications": 20, "rounds": 2, "open_tasks": 2_000, "warmup": 5,
-         "tasklist_repeats": 30, "tasklist_warmup": 3}
+         "tasklist_repeats": 30, "tasklist_warmup": 3, "jobs": 200, "job_rounds": 1, "timers": 10}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -416,7 +419,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open-tasks", type=int,
                         help="open tasks in the database for the task-list query (default 100000, --quick 2000)")
     parser.add_argument("--skip-tasklist", action="store_true", help="skip the task-list measurement")
-    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run (~5 s)")
+    parser.add_argument("--jobs", type=int,
+                        help="service jobs per worker round (default 2000, --quick 200)")
+    parser.add_argument("--job-rounds", type=int,
+                        help="timed rounds per worker count (default 2, --quick 1)")
+    parser.add_argument("--timers", type=int, help="timers for the timer-lag measurement (default 40, --quick 10)")
+    parser.add_argument("--job-threads", type=int, default=1,
+                        help="threads per worker process in the throughput rounds (--concurrency, default 1)")
+    parser.add_argument("--skip-jobs", action="store_true", help="skip the job throughput and timer-lag measurement")
+    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run (~15 s)")
     args = parser.parse_args(argv)
     # Explicit options win over both presets.
     preset = QUICK if args.quick else FULL
@@ -425,6 +436,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.applications < 1 or args.rounds < 1:
         parser.error("--applications and --rounds must be at least 1")
+    if not args.skip_jobs and min(args.jobs, args.job_rounds, args.job_threads) < 1:
+        parser.error("--jobs, --job-rounds and --job-threads must be at least 1")
+    if not args.skip_jobs and args.timers < 2:
+        parser.error("--timers must be at least 2")
     if not args.skip_tasklist and args.open_tasks < 1000:
         parser.error("--open-tasks must be at least 1000 (the user under test must see 50 tasks)")
     return args
@@ -436,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         engine, database, key, definition_id = setup_engine(Path(tmp), url)
         try:
             run(args, engine, database, key, definition_id)
+            if not args.skip_jobs:
+                run_jobs(args, engine, database, Path(tmp))
         finally:
             database.dispose()
     return 0
@@ -474,6 +491,35 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     emit("task_list_ms_p50", percentile(timing.samples_ms, 50))
     emit("task_list_ms_p95", percentile(timing.samples_ms, 95))
     assert timing.rows == 50, f"the task list returned {timing.rows} rows, expected 50"
+
+
+def run_jobs(args: argparse.Namespace, engine: Engine, database: Database, home: Path) -> None:
+    """Job throughput with 1 and 2 worker processes, then timer lag (bench/jobs.py)."""
+    service_key, timer_key = job_bench.deploy(engine, database, home)
+    worker_counts = (1, 2)
+    results: dict[int, list[job_bench.ThroughputResult]] = {workers: [] for workers in worker_counts}
+    for round_no in range(args.job_rounds):
+        # Alternate which worker count goes first, as the e2e rounds alternate their sides.
+        for workers in worker_counts[::-1] if round_no % 2 else worker_counts:
+            results[workers].append(job_bench.measure_throughput(
+                engine, database, service_key, home, jobs=args.jobs, workers=workers, threads=args.job_threads,
+                log=log))
+    lags = job_bench.measure_timer_lag(engine, database, timer_key, home, timers=args.timers, log=log)
+    emit("jobs", args.jobs)
+    emit("job_rounds", args.job_rounds)
+    emit("job_worker_processes", ",".join(str(w) for w in worker_counts))
+    emit("job_worker_threads", args.job_threads)
+    emit("job_worker_start_s", max(s for rounds in results.values() for r in rounds for s in r.startup_s))
+    for workers, suffix in ((1, "1_worker"), (2, "2_workers")):
+        rates = [r.jobs_per_s for r in results[workers]]
+        emit(f"jobs_per_s_{suffix}", max(rates))
+    for workers, suffix in ((1, "1_worker"), (2, "2_workers")):
+        emit(f"jobs_per_s_{suffix}_median", statistics.median(r.jobs_per_s for r in results[workers]))
+    emit("timers", args.timers)
+    emit("timer_durations_s", "{}-{}".format(*job_bench.TIMER_DURATIONS_S))
+    emit("timer_lag_ms_p50", percentile(lags, 50))
+    emit("timer_lag_ms_p95", percentile(lags, 95))
+    emit("timer_lag_ms_max", max(lags))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from engine.plugins import call_each
 from engine.store.models import IntakeImport, Job, utcnow
 
 #: Poll interval for a source that does not say.
@@ -25,6 +26,8 @@ class ImportResult:
     application_id: int
     reference: str
     created: bool
+    #: The last status the source was told about (``record_status``), None if none yet.
+    status_reported: str | None = None
 
 
 class IntakeContext:
@@ -34,17 +37,38 @@ class IntakeContext:
         self.engine = engine
         self.source = source
         self.idempotency_key = idempotency_key
-        self.settings = engine.plugin_settings(source)
+        self.settings = engine.plugin_settings(_provider(engine, source))
+        self._database = None
+
+    def database(self):
+        # One connection pool per poll: engine.database() builds a new pool on every call,
+        # and a poll importing a hundred applications must not open hundreds of them.
+        if self._database is None:
+            self._database = self.engine.database()
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
 
     def imported(self, external_id: str) -> ImportResult | None:
         """The application already imported for ``external_id``, if any."""
-        with self.engine.database().transaction() as session:
+        with self.database().transaction() as session:
             row = session.scalars(select(IntakeImport).where(IntakeImport.source == self.source,
                                                              IntakeImport.external_id == external_id)).first()
             if row is None:
                 return None
             application = self.engine.application(session, row.application_id)
-            return ImportResult(row.application_id, application.reference, created=False)
+            return ImportResult(row.application_id, application.reference, created=False,
+                                status_reported=row.status_reported)
+
+    def record_status(self, external_id: str, status: str) -> None:
+        """Remember that the source was told ``status`` for ``external_id`` (e.g. 受付)."""
+        with self.database().transaction() as session:
+            session.execute(update(IntakeImport).where(IntakeImport.source == self.source,
+                                                       IntakeImport.external_id == external_id)
+                            .values(status_reported=status))
 
     def start(self, procedure: str, data: dict, *, external_id: str, actor: str | None = None,
               after=None) -> ImportResult:
@@ -53,8 +77,7 @@ class IntakeContext:
         ``after(session, application_id)`` (optional) runs in the same transaction, e.g. to
         record attachments: it commits with the application or not at all.
         """
-        database = self.engine.database()
-        with database.transaction() as session:
+        with self.database().transaction() as session:
             existing = session.scalars(select(IntakeImport).where(
                 IntakeImport.source == self.source, IntakeImport.external_id == external_id)
                 .with_for_update()).first()
@@ -68,6 +91,15 @@ class IntakeContext:
                 after(session, result.application.id)
             session.flush()  # a concurrent import of the same id fails here, on the unique key
             return ImportResult(result.application.id, result.application.reference, created=True)
+
+
+def _provider(engine, source: str) -> str:
+    """The plugin that provides ``source``: its settings are the source's settings (a source's
+    name need not be its plugin's, e.g. source "portal_intake" of plugin "plugins.portal_intake")."""
+    for owner, sources in call_each(engine.plugin_manager, "madoguchi_intake_sources", engine=engine):
+        if isinstance(sources, dict) and source in sources:
+            return owner
+    return source
 
 
 class Intake:
@@ -93,7 +125,11 @@ class Intake:
         source = self.sources().get(name)
         if source is None:
             return  # the plugin was removed: the job ends
-        source.poll(IntakeContext(self.engine, name, job.idempotency_key))
+        context = IntakeContext(self.engine, name, job.idempotency_key)
+        try:
+            source.poll(context)
+        finally:
+            context.close()
 
     def reschedule(self, session, job) -> None:
         name = job.payload["source"]

@@ -18,12 +18,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.audit import ChainRecorder, application_chain
 from engine.errors import Conflict
+from engine.jobs.store import drop_service_jobs
 from engine.lifecycle import task_info
 from engine.messages import flatten_correlations
 from engine.runtime.assignment import assignment_for, task_properties
 from engine.runtime.retry_policy import retry_policy
 from engine.runtime.runner import all_tasks, next_timer_due, run_until_waiting
-from engine.runtime.service import CALL_KEY, pending_calls
+from engine.runtime.service import CALL_KEY, pending_calls, waiting_calls
 from engine.store import rows
 from engine.views import application_data
 
@@ -62,6 +63,7 @@ class Step:
                                    application.audit_hash, application.id)
         self.before = {task_id: task.task_spec for task_id, task in ready_human_tasks(workflow).items()} \
             if workflow is not None else {}
+        self.calls_before = waiting_calls(workflow) if workflow is not None else set()
         self.closed: list = []
         #: Set by the caller for the lifecycle events: the start data of a new application,
         #: the task a person completed and what they submitted.
@@ -86,6 +88,7 @@ class Step:
         opened = self._sync_tasks(ready)
         waits = messages.sync_subscriptions(self.session, application, workflow, known=application.message_waits)
         self._enqueue_service_calls(workflow)
+        self._drop_cancelled_calls(workflow)
         old_timer = application.next_timer_at
         values = {
             "state": service.serializer.dump(workflow),
@@ -192,14 +195,29 @@ class Step:
             self.record(action, None, details={"event": getattr(definition, "name", None)})
 
     def _enqueue_service_calls(self, workflow: BpmnWorkflow) -> None:
+        """Each newly parked service task becomes a job carrying its evaluated call, so the
+        worker calls the operation without loading the application first."""
         for task in pending_calls(workflow):
             policy = retry_policy(task.task_spec, self.service.default_retry)
+            call = task.internal_data[CALL_KEY]
             self.service.enqueue(self.session, "service", {"element_id": task.task_spec.bpmn_id,
-                                                           "operation": task.task_spec.operation_name},
+                                                           "operation": call["operation"],
+                                                           "params": call["params"],
+                                                           "reference": self.application.reference},
                                  application_id=self.application.id, task_id=str(task.id),
                                  max_attempts=policy.max_attempts, backoff_seconds=policy.backoff_seconds,
                                  idempotency_key=f"{self.application.reference}/{task.id}")
             task.internal_data[CALL_KEY]["enqueued"] = True
+
+    def _drop_cancelled_calls(self, workflow: BpmnWorkflow) -> None:
+        """A service task cancelled while its job waited (an interrupting timer, a message)
+        must not call the outside world any more: its job goes. A job already running
+        finds the task gone and drops its result."""
+        if not self.calls_before:
+            return
+        gone = self.calls_before - waiting_calls(workflow)
+        if gone:
+            drop_service_jobs(self.session, self.application.id, gone)
 
     def _status(self, workflow: BpmnWorkflow, ready: dict) -> str:
         """The public status: an explicit ``status`` property of an open task or of the end event

@@ -8,6 +8,7 @@ import click
 from engine.cli.context import CliContext, pass_cli
 from engine.jobs.store import next_wakeup
 from engine.jobs.worker import WorkerOptions
+from engine.store.database import Database
 
 
 @click.command("worker")
@@ -23,7 +24,7 @@ def worker(cli: CliContext, once: bool, concurrency: int, lease_seconds: float |
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     options = WorkerOptions(concurrency=concurrency,
                             lease_seconds=lease_seconds or cli.settings.job_lease_seconds)
-    runner = cli.engine.worker(cli.database, options, name=name)
+    runner = cli.engine.worker(Database(cli.settings.database_url, pre_ping=False), options, name=name)
     # An unreachable or not yet upgraded database is an error now, not a retry loop later.
     with cli.database.transaction() as session:
         next_wakeup(session)

@@ -64,8 +64,10 @@ class JobRunner:
 
     def _service(self, job: Job) -> None:
         applications = self.engine.applications
-        with self.database.transaction() as session:
-            call = applications.service_call(session, job.application_id, job.task_id)
+        call = job.payload if "params" in (job.payload or {}) else None
+        if call is None:  # a job queued before calls travelled with it: read the call from the workflow
+            with self.database.transaction() as session:
+                call = applications.service_call(session, job.application_id, job.task_id)
         if call is None:  # the task was cancelled (e.g. by an interrupting timer): nothing to do
             with self.database.transaction() as session:
                 self._take(session, job)

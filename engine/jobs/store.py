@@ -55,6 +55,13 @@ def drop_singleton(session: Session, singleton_key: str) -> None:
     session.execute(delete(Job).where(Job.singleton_key == singleton_key, Job.status != "running"))
 
 
+def drop_service_jobs(session: Session, application_id: int, task_ids: set[str]) -> None:
+    """Remove the not-yet-running service jobs of these tasks."""
+    session.execute(delete(Job).where(Job.application_id == application_id, Job.kind == "service",
+                                      Job.task_id.in_(sorted(task_ids)), Job.status != "running")
+                    .execution_options(synchronize_session=False))
+
+
 def wake_workers(session: Session) -> None:
     """Tell listening workers (PostgreSQL NOTIFY, sent at commit) that there is new work."""
     if session.get_bind().dialect.name == "postgresql":

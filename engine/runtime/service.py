@@ -122,6 +122,14 @@ def serializer_config() -> dict:
     return config
 
 
+def waiting_calls(workflow) -> set[str]:
+    """Ids of the service tasks waiting for their job (STARTED)."""
+    from engine.runtime.runner import all_tasks
+
+    return {str(t.id) for t in all_tasks(workflow)
+            if t.state == TaskState.STARTED and isinstance(t.task_spec, AsyncServiceTask)}
+
+
 def pending_calls(workflow) -> list:
     """Service tasks waiting for a job that has not been created yet."""
     from engine.runtime.runner import all_tasks

@@ -19,8 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_database_engine(url: str) -> SAEngine:
-    """An SQLAlchemy engine configured for how Madoguchi uses the database."""
+def create_database_engine(url: str, *, pre_ping: bool = True) -> SAEngine:
+    """An SQLAlchemy engine configured for how Madoguchi uses the database.
+
+    ``pre_ping`` checks a pooled PostgreSQL connection before each use (one round trip);
+    workers turn it off: a job that meets a dropped connection simply fails and is retried.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -28,7 +32,7 @@ def create_database_engine(url: str) -> SAEngine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=pre_ping)
 
 
 def _configure_sqlite(engine: SAEngine) -> None:
@@ -51,9 +55,9 @@ def _configure_sqlite(engine: SAEngine) -> None:
 class Database:
     """The SQLAlchemy engine and session factory for one database URL."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, pre_ping: bool = True):
         self.url = url
-        self.engine = create_database_engine(url)
+        self.engine = create_database_engine(url, pre_ping=pre_ping)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
