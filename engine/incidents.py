@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import append_event
@@ -68,6 +68,8 @@ def resolve(session: Session, incident_id: int, applications, *, actor: str | No
         if job.kind == "service" and job.application_id is not None:
             applications.complete_service_call(session, job.application_id, job.task_id, data or {},
                                                actor=actor or "admin")
-        session.delete(job)
+        # (completing a service task may already have removed its job with the step)
+        session.execute(delete(Job).where(Job.id == job.id).execution_options(synchronize_session=False))
+        session.expunge(job)
     _close(session, incident, actor, "resolved")
     return incident

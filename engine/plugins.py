@@ -21,6 +21,8 @@ from engine.errors import MadoguchiError
 #: Built-in plugins, registered exactly like third-party ones (and blockable by name).
 DEFAULT_PLUGINS = (
     "plugins.diagnostics",
+    "plugins.mail",
+    "plugins.resident_records",
 )
 
 
@@ -55,7 +57,8 @@ def build_plugin_manager(*, extra: Iterable[object] = (), modules: Iterable[str]
             raise PluginError(f"plugin module {name!r} cannot be imported: {exc}") from exc
         manager.register(module, name=name)
     for plugin in extra:
-        manager.register(plugin)
+        if not manager.is_registered(plugin):  # e.g. a built-in module passed again by a test
+            manager.register(plugin)
     manager.check_pending()
     return manager
 

@@ -14,6 +14,7 @@ caller, next to where it uses the key; the storage only keeps bytes.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -24,6 +25,8 @@ from engine.errors import BadInput, MadoguchiError
 CHUNK_SIZE = 256 * 1024
 #: Longest key accepted; keys end up as paths or object names with their own limits.
 MAX_KEY_LENGTH = 1024
+#: "C:" — absolute on Windows even with forward slashes.
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class StorageError(MadoguchiError):
@@ -68,7 +71,7 @@ def check_key(key: str) -> str:
         raise InvalidKey("a storage key must be a non-empty string")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidKey(f"storage key is longer than {MAX_KEY_LENGTH} characters")
-    if key.startswith("/") or "\\" in key or ":" in key.split("/", 1)[0]:
+    if key.startswith("/") or "\\" in key or _DRIVE.match(key):
         raise InvalidKey(f"storage key {key!r} must be relative, with '/' between its parts")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
         raise InvalidKey(f"storage key {key!r} contains control characters")
