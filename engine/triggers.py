@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import BadInput
+from engine.errors import BadInput, DeployRefused, Problem
 from engine.store.models import Definition, DefinitionTrigger, Job, utcnow
 
 
@@ -66,8 +66,14 @@ class Schedules:
                                           expression=expression))
             if kind != "timer":
                 continue
-            value = self.script_engine.environment.evaluate(expression, {})
-            due, remaining = first_occurrence(event_definition, value, now)
+            try:
+                value = self.script_engine.environment.evaluate(expression, {})
+                due, remaining = first_occurrence(event_definition, value, now)
+            except Exception as exc:  # the sandbox and Spiff's ISO parsers raise several kinds
+                raise DeployRefused([Problem(definition.key, None, element_id,
+                                             f"the timer start event's value {expression!r} cannot be scheduled: {exc}",
+                                             "give a literal ISO-8601 date, duration or cycle (no process data "
+                                             "exists before the process starts)")]) from exc
             interval = None
             if isinstance(event_definition, CycleTimerEventDefinition):
                 interval = TimerEventDefinition.parse_iso_recurring_interval(value)[2].total_seconds()

@@ -93,6 +93,12 @@ class BpmnLinter:
             if qname.namespace == SPIFF_NS and qname.localname == "property":
                 self._task_property(element)
                 continue
+            if qname.namespace == SPIFF_NS and qname.localname == "parameter" and element.get("value"):
+                self._compile(element, element.get("value"), script=False, what=f"parameter {element.get('id')}")
+                continue
+            if qname.namespace == SPIFF_NS and qname.localname == "messagePayload" and (element.text or "").strip():
+                self._compile(element, element.text, script=False, what="message payload")
+                continue
             if qname.namespace == SPIFF_NS and qname.localname in ("preScript", "postScript"):
                 if (element.text or "").strip():
                     self._compile(element, element.text, script=True, what=qname.localname)

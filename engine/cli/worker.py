@@ -15,13 +15,14 @@ from engine.store.database import Database
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Jobs run at the same time in this process (threads). For CPU, run more processes.")
-@click.option("--lease-seconds", type=float, default=None,
+@click.option("--lease-seconds", type=click.FloatRange(min=0.1), default=None,
               help="How long a claimed job stays ours without a heartbeat [MADOGUCHI_JOB_LEASE_SECONDS, 30].")
 @click.option("--name", default=None, help="Worker name shown in leases (default host:pid:random).")
 @pass_cli
 def worker(cli: CliContext, once: bool, concurrency: int, lease_seconds: float | None, name: str | None) -> None:
     """Run background jobs until stopped (SIGTERM or Ctrl-C finish running jobs first)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # SpiffWorkflow logs every task state change
     options = WorkerOptions(concurrency=concurrency,
                             lease_seconds=lease_seconds or cli.settings.job_lease_seconds)
     runner = cli.engine.worker(Database(cli.settings.database_url, pre_ping=False), options, name=name)

@@ -51,7 +51,7 @@ class JobRunner:
         except Exception as exc:  # any failure of a job's code is recorded, retried, then an incident
             log.info("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, exc)
             with self.database.transaction() as session:
-                incident = fail(session, job.id, self.owner, exc)
+                incident = fail(session, job.id, self.owner, exc, element_id=getattr(exc, "element_id", None))
                 if incident is not None:
                     self.engine.announce_incident(session, incident)
             return False

@@ -52,7 +52,8 @@ def enqueue(session: Session, kind: str, payload: dict | None = None, *, applica
 
 
 def drop_singleton(session: Session, singleton_key: str) -> None:
-    session.execute(delete(Job).where(Job.singleton_key == singleton_key, Job.status != "running"))
+    # A failed job stays: it backs an open incident until an admin retries or resolves it.
+    session.execute(delete(Job).where(Job.singleton_key == singleton_key, Job.status == "pending"))
 
 
 def drop_service_jobs(session: Session, application_id: int, task_ids: set[str]) -> None:

@@ -202,6 +202,8 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status_due_at", "status", "due_at"),
         Index("ix_jobs_status_lease_expires_at", "status", "lease_expires_at"),
+        # Never reuse the id of a deleted job: incidents and logs refer to jobs by id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

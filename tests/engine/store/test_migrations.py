@@ -13,7 +13,7 @@ def test_migrated_schema_matches_the_models(database_url):
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
             assert differences == []
-            assert MigrationContext.configure(connection).get_current_revision() == "0004"
+            assert MigrationContext.configure(connection).get_current_revision() == "0005"
     finally:
         engine.dispose()
 
@@ -27,3 +27,16 @@ def test_constraint_names_follow_the_convention(database_url):
         assert {"uq_definitions_key_version", "uq_definitions_key_content_hash"} <= uniques
     finally:
         engine.dispose()
+
+
+def test_job_ids_are_not_reused_after_a_delete(engine, db):
+    from sqlalchemy import delete
+
+    from engine.store.models import Job
+
+    with db.transaction() as session:
+        first = engine.enqueue_job(session, "anything", {}).id
+    with db.transaction() as session:
+        session.execute(delete(Job))
+    with db.transaction() as session:
+        assert engine.enqueue_job(session, "anything", {}).id > first
