@@ -146,7 +146,10 @@ def _failed_attempt(session: Session, job: Job, error: BaseException, *, element
     message = f"{type(error).__name__}: {error}"
     job.last_error, job.updated_at = message, now
     job.lease_owner = job.lease_expires_at = None
-    if job.attempts < job.max_attempts:
+    # An error that says a retry cannot help (retryable = False: a script that fails the same
+    # way every time, a refused request) becomes an incident at once instead of using up
+    # the attempts; anything else — timeouts, 5xx, lost connections — is retried.
+    if job.attempts < job.max_attempts and getattr(error, "retryable", True) is not False:
         job.status = "pending"
         job.due_at = now + timedelta(seconds=retry_delay(job.attempts, job.backoff_seconds))
         return None
