@@ -66,8 +66,9 @@ def madoguchi_identity_verifiers(engine):
 
     Return ``{name: verify}``; ``verify(data: bytes, signature: bytes, context)`` returns an
     :class:`engine.identity_checks.IdentityResult` (valid, reason, subject, serial number,
-    certificate details). Never raise for an invalid signature — return ``valid=False`` with
-    a reason a clerk can read.
+    certificate details). ``context`` is an :class:`engine.identity_checks.VerificationContext`
+    (``moment``: the time to check validity at; ``job``: the job context, if any). Never raise
+    for an invalid signature — return ``valid=False`` with a reason a clerk can read.
     """
 
 
@@ -75,9 +76,11 @@ def madoguchi_identity_verifiers(engine):
 def madoguchi_revocation_status(certificate, issuer, engine):
     """Whether ``certificate`` (a ``cryptography`` X.509 object, issued by ``issuer``) is revoked.
 
-    Return ``"good"``, ``"revoked"`` or ``"unknown"``, or None to let another plugin answer
-    (first non-None result wins). Implement this to check revocation by OCSP or by a CRL you
-    fetch in a job and cache.
+    Return ``"good"``, ``"revoked"`` or ``"unknown"`` — or an
+    :class:`engine.identity_checks.RevocationStatus` (a ``str`` that also carries
+    ``revoked_at``, ``reason``, ``detail``, ``source``) — or None to let another plugin answer.
+    The first non-None answer in pluggy's call order wins; the built-in CRL checker of the
+    JPKI plugin answers last (``trylast``), so an OCSP plugin takes precedence.
     """
 
 

@@ -254,8 +254,8 @@ def _apply(engine, session: Session, payment: Payment, event: PaymentEvent, prov
         log.warning("payment %s is %s; ignoring a callback saying %s", payment.reference, current, event.status)
         _update(payment, ignored_event={"status": event.status, "at": utcnow().isoformat()})
         return "ignored"
-    paid_at = (event.paid_at or utcnow()).isoformat()
     if event.status == "paid":
+        paid_at = (event.paid_at or utcnow()).isoformat()
         _update(payment, status="paid", paid_at=paid_at, **({"paid_after": current} if current != "created" else {}))
         data = {"payment_reference": payment.reference, "amount": payment.amount, "currency": payment.currency,
                 "paid_at": paid_at}

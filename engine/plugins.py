@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "plugins.diagnostics",
     "plugins.mail",
     "plugins.resident_records",
+    "plugins.jpki",
 )
 
 
