@@ -28,6 +28,7 @@ from engine.plugins import (
     collect_named,
     declared_settings,
     describe,
+    plugin_name,
     resolve_settings,
 )
 from engine.runtime.retry_policy import RetryPolicy
@@ -94,8 +95,21 @@ class Engine:
     # -- plugins ----------------------------------------------------------------------------
 
     def plugin_settings(self, plugin: str) -> dict:
-        """The settings a plugin declared, with values from the environment (see hookspecs)."""
-        return resolve_settings(self.declared_settings.get(plugin, {}), plugin)
+        """The settings a plugin declared, with values from the environment (see hookspecs).
+
+        ``plugin`` is the name the plugin is registered under, or its module's ``__name__``
+        (so a plugin can always write ``engine.plugin_settings(__name__)``).
+        """
+        name = self._registered_name(plugin)
+        return resolve_settings(self.declared_settings.get(name, {}), name)
+
+    def _registered_name(self, plugin: str) -> str:
+        if plugin in self.declared_settings or self.plugin_manager.get_plugin(plugin) is not None:
+            return plugin
+        for candidate in self.plugin_manager.get_plugins():
+            if getattr(candidate, "__name__", None) == plugin:
+                return plugin_name(self.plugin_manager, candidate)
+        return plugin
 
     def plugins(self, include_defaults: bool = True) -> list[dict]:
         return describe(self.plugin_manager, self.declared_settings, include_defaults)

@@ -56,11 +56,17 @@ def build_plugin_manager(*, extra: Iterable[object] = (), modules: Iterable[str]
             module = importlib.import_module(name)
         except ImportError as exc:
             raise PluginError(f"plugin module {name!r} cannot be imported: {exc}") from exc
-        manager.register(module, name=name)
-    for plugin in extra:
-        if not manager.is_registered(plugin):  # e.g. a built-in module passed again by a test
-            manager.register(plugin)
-    manager.check_pending()
+        try:
+            manager.register(module, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin {name!r} is not valid: {exc}") from exc
+    try:
+        for plugin in extra:
+            if not manager.is_registered(plugin):  # e.g. a built-in module passed again by a test
+                manager.register(plugin)
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {plugin_name(manager, exc.plugin)!r} is not valid: {exc}") from exc
     return manager
 
 
@@ -69,12 +75,23 @@ def plugin_name(manager: pluggy.PluginManager, plugin) -> str:
 
 
 def call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs):
-    """Call every implementation of ``hook_name`` in registration order, yielding
-    (plugin name, result); implementations get only the arguments they ask for."""
+    """Call every implementation of ``hook_name`` in pluggy's call order (the most recently
+    registered first, ``tryfirst``/``trylast`` respected), yielding (plugin name, result).
+    Implementations get only the arguments they ask for; an exception is re-raised as a
+    PluginError naming the plugin and the hook."""
     hook = getattr(manager.hook, hook_name)
     for impl in reversed(hook.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            continue
         wanted = {name: kwargs[name] for name in impl.argnames if name in kwargs}
-        yield plugin_name(manager, impl.plugin), impl.function(**wanted)
+        owner = plugin_name(manager, impl.plugin)
+        try:
+            result = impl.function(**wanted)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {owner!r}, hook {hook_name}: {type(exc).__name__}: {exc}") from exc
+        yield owner, result
 
 
 def collect_callables(manager: pluggy.PluginManager, hook_name: str, **kwargs) -> dict[str, Callable]:
