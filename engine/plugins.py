@@ -24,6 +24,7 @@ DEFAULT_PLUGINS = (
     "plugins.mail",
     "plugins.resident_records",
     "plugins.jpki",
+    "plugins.payment",
 )
 
 

@@ -59,12 +59,14 @@ def _register() -> None:
         demo,
         incidents,
         messages,
+        payments,
         plugins,
         users,
         worker,
     )
 
-    for module in (db, definitions, applications, worker, incidents, messages, users, audit, plugins, demo):
+    for module in (db, definitions, applications, worker, incidents, messages, payments, users, audit, plugins,
+                   demo):
         for command in module.COMMANDS:
             main.add_command(command)
 
