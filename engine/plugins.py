@@ -25,6 +25,8 @@ DEFAULT_PLUGINS = (
     "plugins.resident_records",
     "plugins.jpki",
     "plugins.payment",
+    "plugins.portal_intake",
+    "plugins.filesystem_storage",
 )
 
 

@@ -400,11 +400,9 @@ class MemoryStorage:
 
 
 def test_hook_madoguchi_document_storage(offline_engine, monkeypatch):
-    memory, fallback = MemoryStorage(), MemoryStorage()
+    from plugins.filesystem_storage import FilesystemStorage
 
-    @hookimpl(trylast=True)
-    def madoguchi_document_storage():
-        return fallback
+    memory = MemoryStorage()
 
     def object_store(engine):
         return memory if engine.plugin_settings("kit_object_store")["bucket"] else None
@@ -413,11 +411,12 @@ def test_hook_madoguchi_document_storage(offline_engine, monkeypatch):
     def madoguchi_plugin_settings():
         return {"bucket": Setting(default="")}
 
-    engine = offline_engine(plugin("kit_fallback_store", madoguchi_document_storage),
-                            plugin("kit_object_store", madoguchi_plugin_settings,
+    engine = offline_engine(plugin("kit_object_store", madoguchi_plugin_settings,
                                    hookimpl(specname="madoguchi_document_storage")(object_store)))
     storage = engine.plugin_manager.hook.madoguchi_document_storage
-    assert storage(engine=engine) is fallback  # the object store is not configured: it says None
+    # The object store is not configured: it says None, and the built-in file storage
+    # (trylast) answers instead.
+    assert isinstance(storage(engine=engine), FilesystemStorage)
 
     monkeypatch.setenv("MADOGUCHI_KIT_OBJECT_STORE_BUCKET", "city-documents")
     assert storage(engine=engine) is memory

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from engine import Engine
 from engine.jobs import OperationContext
+from engine.plugins import PluginError
 
 DIAGRAM = Path(__file__).parents[1] / "diagrams" / "birth-registration.bpmn"
 
@@ -80,5 +81,6 @@ def test_without_a_chat_url_the_notice_fails_with_a_message_an_admin_can_act_on(
 
 def test_a_chat_url_that_is_not_http_refuses_to_start(engine, monkeypatch):
     monkeypatch.setenv("MADOGUCHI_EXAMPLE_CHAT_URL", "smtp://mail.city.example")
-    with pytest.raises(ValueError, match="is not an http"):
+    # Madoguchi reports a plugin refusing to start as a PluginError naming the plugin.
+    with pytest.raises(PluginError, match="plugin 'example'.*is not an http"):
         Engine(engine.settings)
