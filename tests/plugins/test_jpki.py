@@ -43,7 +43,7 @@ SETTING_NAMES = ("TRUST_ANCHORS", "INTERMEDIATES", "CRL_DIR", "REVOCATION_REQUIR
 
 
 def jpki_plugins(*more) -> tuple:
-    # Once the lead lists plugins.jpki in DEFAULT_PLUGINS, registering it again would clash.
+    """The JPKI plugin (unless it is built in already) and ``more`` test plugins."""
     return (*(() if jpki.__name__ in DEFAULT_PLUGINS else (jpki,)), *more)
 
 
