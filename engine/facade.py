@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, identity, incidents, tasklist
 from engine.applications import ApplicationService, StepResult
+from engine.approvals.records import verify_decisions
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
 from engine.intake import Intake
@@ -211,4 +212,5 @@ class Engine:
     # -- audit ----------------------------------------------------------------------------
 
     def verify_audit(self, session: Session) -> list[audit.AuditFinding]:
-        return list(audit.verify_chains(session))
+        """Findings of the audit chains and of the signed decision records."""
+        return list(audit.verify_chains(session)) + verify_decisions(session)

@@ -58,6 +58,7 @@ def _register() -> None:
         definitions,
         demo,
         incidents,
+        keys,
         messages,
         payments,
         plugins,
@@ -65,8 +66,8 @@ def _register() -> None:
         worker,
     )
 
-    for module in (db, definitions, applications, worker, incidents, messages, payments, users, audit, plugins,
-                   demo):
+    for module in (db, definitions, applications, worker, incidents, messages, payments, users, audit, keys,
+                   plugins, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 

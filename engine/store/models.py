@@ -365,3 +365,42 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class SigningKey(Base):
+    """A public key of the approval key ring, kept in the database so any node can verify.
+
+    The private keys stay in files under MADOGUCHI_HOME; a retired key still verifies the
+    records it signed.
+    """
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DecisionRecord(Base):
+    """One signed decision (決裁) on an application, chained per application."""
+
+    __tablename__ = "decision_records"
+    __table_args__ = (UniqueConstraint("application_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
+    #: Who the actor decided for (代決), if not for themselves.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    content_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(100))
