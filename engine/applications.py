@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from engine.jobs.store import drop_singleton
 from engine.jobs.store import enqueue as enqueue_job
 from engine.messages import MessageRouter, waiting_messages
 from engine.runtime.assignment import task_properties
+from engine.runtime.live import LiveWorkflows
 from engine.runtime.retry_policy import RetryPolicy
 from engine.runtime.runner import (
     complete_task,
@@ -54,6 +56,8 @@ class ApplicationService:
         self.serializer = StateSerializer()
         self.default_retry = default_retry or RetryPolicy(max_attempts=5, backoff_seconds=10.0)
         self.messages = MessageRouter(self, message_buffer_seconds)
+        #: Workflow objects of this service's committed steps, for the next step of the application.
+        self.live = LiveWorkflows()
         #: Set by the Engine: where lifecycle events go (None: nowhere).
         self.lifecycle = None
 
@@ -115,7 +119,7 @@ class ApplicationService:
         data = _require_object(data or {}, "data")
         human, application, candidate = self._lock_task(session, task_id, actor)
         self._authorize_completion(human, actor, candidate)
-        workflow = self._load(session, application)
+        workflow = self._load_locked(session, application)
         task = workflow.get_task_from_id(UUID(human.id))
         if task is None or task.state != TaskState.READY:
             raise Conflict(f"task {human.id} can no longer be completed: the application moved on meanwhile")
@@ -155,9 +159,14 @@ class ApplicationService:
         step = Step(self, session, application, utcnow(), actor or assignee)
         step.record(action, actor or assignee, task_id=human.id)
         step.audit.write(connection)
-        rows.update_application(connection, application.id, application.version,
-                                {"updated_at": step.now, "audit_seq": step.audit.seq,
-                                 "audit_hash": step.audit.head})
+        # The state does not change: the workflow object cached for the application (if any)
+        # stays good for the row as this writes it.
+        workflow = self.live.take(application)
+        if rows.update_application(connection, application.id, application.version,
+                                   {"updated_at": step.now, "audit_seq": step.audit.seq,
+                                    "audit_hash": step.audit.head}) and workflow is not None:
+            self.live.keep_after_commit(session, _Written(application.id, application.version + 1,
+                                                          step.audit.head, application.definition_id), workflow)
 
     # -- timers ---------------------------------------------------------------------------
 
@@ -167,7 +176,7 @@ class ApplicationService:
         now = utcnow()
         if application.next_timer_at is None or application.next_timer_at > now:
             return None
-        workflow = self._load(session, application)
+        workflow = self._load_locked(session, application)
         step = Step(self, session, application, now, "system:timer", workflow)
         with _failures_of(application):
             fire_timers(workflow)
@@ -205,7 +214,7 @@ class ApplicationService:
         result is then dropped.
         """
         application = self._lock(session, application_id)
-        workflow = self._load(session, application)
+        workflow = self._load_locked(session, application)
         task = self._service_task(workflow, task_id)
         if task is None:
             return None
@@ -238,7 +247,7 @@ class ApplicationService:
                         sender: str | None, message_id: int) -> Application | None:
         """Deliver a message to the application subscribed for it; None if it no longer waits."""
         application = self._lock(session, application_id)
-        workflow = self._load(session, application)
+        workflow = self._load_locked(session, application)
         for task, definition, waiting_key in waiting_messages(workflow, application.reference):
             if definition.name == name and waiting_key == key:
                 step = Step(self, session, application, utcnow(), sender, workflow)
@@ -297,10 +306,26 @@ class ApplicationService:
         if not candidate:
             raise PermissionRefused(f"{actor} is neither the assignee nor a candidate of task {human.id}")
 
+    def _load_locked(self, session: Session, application) -> BpmnWorkflow:
+        """The workflow of an application whose row this transaction has locked, for a step:
+        the object its last step in this process left, if that is still current, else loaded."""
+        workflow = self.live.take(application)
+        return workflow if workflow is not None else self._load(session, application)
+
     def _load(self, session: Session, application: Application) -> BpmnWorkflow:
         compiled = self.catalog.compiled_by_id(session, application.definition_id)
         return self.serializer.load(application.state, compiled.spec, compiled.subprocess_specs,
                                     self.script_engine)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What identifies an application row as written (for the live workflow cache)."""
+
+    id: int
+    version: int
+    audit_hash: str
+    definition_id: int
 
 
 @contextmanager

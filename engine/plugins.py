@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 import pluggy
 
@@ -138,6 +139,7 @@ def declared_settings(manager: pluggy.PluginManager) -> dict[str, dict[str, Sett
     return declared
 
 
+@cache
 def setting_variable(plugin: str, name: str) -> str:
     """The environment variable of a plugin setting: MADOGUCHI_<PLUGIN>_<NAME>."""
     short = plugin.rsplit(".", 1)[-1]

@@ -25,6 +25,7 @@ from engine.runtime.assignment import assignment_for, task_properties
 from engine.runtime.retry_policy import retry_policy
 from engine.runtime.runner import all_tasks, next_timer_due, run_until_waiting
 from engine.runtime.service import CALL_KEY, pending_calls, waiting_calls
+from engine.runtime.state import survives_reload
 from engine.store import rows
 from engine.views import application_data
 
@@ -113,6 +114,10 @@ class Step:
         for key, value in values.items():
             setattr(application, key, value)
         application.version += 1
+        # Once committed, the next step of this application in this process can take the object
+        # (unless some data in it would read back differently from the stored state).
+        if survives_reload(workflow):
+            service.live.keep_after_commit(self.session, application, workflow)
         self._emit(opened, previous_status, finished, workflow)
         return StepResult(application, opened, self.closed)
 

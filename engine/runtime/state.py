@@ -11,6 +11,7 @@ Format history:
 
 from __future__ import annotations
 
+import math
 from uuid import UUID
 
 import orjson
@@ -26,6 +27,35 @@ from engine.runtime.service import serializer_config
 STATE_FORMAT = 1
 #: Where each of SpiffWorkflow's migration functions leaves a state.
 _MIGRATES_TO = {"1.0": "1.3", "1.1": "1.3", "1.2": "1.3", "1.3": "1.4", "1.4": "1.5"}
+
+
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _json_stable(value) -> bool:
+    """Whether ``value`` reads back from the stored JSON as an equal value of the same types."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is float:
+        return math.isfinite(value)  # NaN and infinities are stored as null
+    if kind is dict:
+        return all(type(k) is str and _json_stable(v) for k, v in value.items())
+    if kind is list:
+        return all(_json_stable(v) for v in value)
+    return False  # tuples come back as lists; dates, decimals … as whatever the encoder made of them
+
+
+def survives_reload(workflow: BpmnWorkflow) -> bool:
+    """Whether the workflow's data would read back unchanged from its stored state — then the
+    object itself may stand in for loading that state again (see LiveWorkflows)."""
+    for wf in (workflow, *workflow.subprocesses.values()):
+        if not (_json_stable(wf.data) and _json_stable(wf.correlations)):
+            return False
+        for task in wf.tasks.values():
+            if not (_json_stable(task.data) and _json_stable(task.internal_data)):
+                return False
+    return True
 
 
 class StateFormatError(MadoguchiError):

@@ -63,14 +63,23 @@ TASK_FIELDS = tuple(c.key for c in TASKS.columns)
 DefinitionRecord = make_dataclass("DefinitionRecord", [c.key for c in DEFINITIONS.columns])
 
 
-def _application(row) -> ApplicationRecord:
-    mapping = row._mapping
-    return ApplicationRecord(*[mapping[c] for c in APPLICATIONS.columns])
+_APPLICATION_COLUMNS = len(APPLICATIONS.columns)
+_TASK_COLUMNS = len(TASKS.columns)
 
 
 def _task(row) -> TaskRecord:
     mapping = row._mapping
     return TaskRecord(*[mapping[c] for c in TASKS.columns])
+
+
+# The statements below select exactly these columns in this order, so their rows are sliced
+# by position rather than looked up column by column.
+def _application_at(row, start: int = 0) -> ApplicationRecord:
+    return ApplicationRecord(*row[start:start + _APPLICATION_COLUMNS])
+
+
+def _task_at(row) -> TaskRecord:
+    return TaskRecord(*row[:_TASK_COLUMNS])
 
 
 def latest_definition(connection: Connection, key: str) -> DefinitionRecord | None:
@@ -86,7 +95,7 @@ def _postgres(connection: Connection) -> bool:
 def lock_application(connection: Connection, application_id: int) -> ApplicationRecord | None:
     query = _LOCK_APPLICATION_PG if _postgres(connection) else _LOCK_APPLICATION
     row = connection.execute(query, {"application_id": application_id}).first()
-    return _application(row) if row is not None else None
+    return _application_at(row) if row is not None else None
 
 
 def lock_application_of_task(connection: Connection, task_id: str, actor: str
@@ -96,7 +105,7 @@ def lock_application_of_task(connection: Connection, task_id: str, actor: str
     row = connection.execute(query, {"task_id": task_id, "actor": actor}).first()
     if row is None:
         return None
-    return _task(row), _application(row), bool(row.is_candidate)
+    return _task_at(row), _application_at(row, _TASK_COLUMNS), bool(row[-1])
 
 
 def insert_application(connection: Connection, values: dict) -> int:
