@@ -7,6 +7,7 @@ commits a transaction behind the caller's back — except the worker, which is a
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +46,8 @@ class Engine:
 
     def __init__(self, settings: Settings | None = None, *, plugins: tuple = ()):
         self.settings = settings or Settings.from_env()
+        self._database: Database | None = None
+        self._database_lock = threading.Lock()
         self.plugin_manager = build_plugin_manager(extra=plugins, modules=self.settings.plugin_modules,
                                                    blocked=self.settings.blocked_plugins)
         self.declared_settings = declared_settings(self.plugin_manager)
@@ -126,7 +129,11 @@ class Engine:
     # -- database -------------------------------------------------------------------------
 
     def database(self) -> Database:
-        return Database(self.settings.database_url)
+        """This engine's database (one connection pool per engine, shared by its callers)."""
+        with self._database_lock:
+            if self._database is None:
+                self._database = Database(self.settings.database_url)
+            return self._database
 
     def upgrade_database(self) -> None:
         upgrade_database(self.settings.database_url)
