@@ -25,7 +25,7 @@ from engine.lifecycle import IncidentInfo, Lifecycle
 from engine.messages import SendResult
 from engine.plugins import (
     build_plugin_manager,
-    call_each,
+    call_all,
     collect_callables,
     collect_named,
     declared_settings,
@@ -67,8 +67,7 @@ class Engine:
         self.applications.lifecycle = Lifecycle(self.plugin_manager)
         self.schedules = Schedules(self.applications, self.script_engine)
         self.intake = Intake(self)
-        for _plugin, _result in call_each(self.plugin_manager, "madoguchi_startup", engine=self):
-            pass
+        call_all(self.plugin_manager, "madoguchi_startup", engine=self)
 
     def announce_incident(self, session: Session, incident: Incident) -> None:
         """Tell plugins (``madoguchi_incident_raised``) — inside the transaction that raised it."""

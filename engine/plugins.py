@@ -98,6 +98,12 @@ def call_each(manager: pluggy.PluginManager, hook_name: str, **kwargs):
         yield owner, result
 
 
+def call_all(manager: pluggy.PluginManager, hook_name: str, **kwargs) -> None:
+    """Call every implementation of a hook whose answers are not used (start-up, commands)."""
+    for _owner, _result in call_each(manager, hook_name, **kwargs):
+        pass
+
+
 def collect_callables(manager: pluggy.PluginManager, hook_name: str, **kwargs) -> dict[str, Callable]:
     """Merge the ``{name: callable}`` dicts that plugins return from ``hook_name``."""
     return collect_named(manager, hook_name, check=callable, what="a callable", **kwargs)

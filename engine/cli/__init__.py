@@ -75,13 +75,12 @@ def _register() -> None:
 def _register_plugin_commands() -> None:
     """Commands that plugins add (``madoguchi_register_commands``)."""
     from engine.config import Settings
-    from engine.plugins import PluginError, build_plugin_manager, call_each
+    from engine.plugins import PluginError, build_plugin_manager, call_all
 
     try:
         settings = Settings.from_env()
         manager = build_plugin_manager(modules=settings.plugin_modules, blocked=settings.blocked_plugins)
-        for _name, _result in call_each(manager, "madoguchi_register_commands", cli=main):
-            pass
+        call_all(manager, "madoguchi_register_commands", cli=main)
     except (ValueError, PluginError) as exc:
         # Reported again, with its exit code, by whichever command builds the engine.
         click.echo(f"warning: plugin commands not loaded: {exc}", err=True)

@@ -150,16 +150,6 @@ def settle(engine, db, *, horizon: float = 3.0, timeout: float = 30.0) -> int:
         time.sleep(0.02)
 
 
-def wait_for(predicate, *, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.02)
-
-
 def payment_rows(db) -> list[Payment]:
     with db.transaction() as session:
         rows = list(session.scalars(select(Payment).order_by(Payment.id)))

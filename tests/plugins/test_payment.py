@@ -25,13 +25,13 @@ from engine.payments import CallbackRefused, PaymentRequest, handle_callback, pr
 from plugins.payment.gateway_client import GatewayError, GatewayRefused
 from plugins.payment.standin import StandinGateway, sign
 from tests.engine.helpers import add_user, complete, open_tasks, show, start
+from tests.engine.jobs.support import wait_for
 from tests.plugins.payment_support import (
     CallbackReceiver,
     GatewayControl,
     message_rows,
     payment_rows,
     settle,
-    wait_for,
 )
 
 WORKFLOWS = Path(__file__).parents[1] / "workflows"
