@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MADOGUCHI_HOME ?= $(CURDIR)/var
 
-.PHONY: run test bench lint install install-test clean
+.PHONY: run test bench lint install install-test system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,16 +22,20 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-run: install
+system-packages:
+	scripts/system-packages
+
+run: install system-packages
 	$(BIN)/madoguchi db upgrade
 	$(BIN)/madoguchi deploy workflows
 	$(BIN)/madoguchi demo
 
 test: install-test
+	scripts/system-packages --test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n auto -q
 
-bench: install
+bench: install system-packages
 	$(BIN)/python bench/run.py
 
 lint: install-test

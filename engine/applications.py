@@ -60,6 +60,8 @@ class ApplicationService:
         self.live = LiveWorkflows()
         #: Set by the Engine: where lifecycle events go (None: nowhere).
         self.lifecycle = None
+        #: Set by the Engine: runs approval routes (engine.approvals.route.RouteService).
+        self.routes = None
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -118,6 +120,8 @@ class ApplicationService:
     def complete(self, session: Session, task_id: str, *, actor: str, data: dict | None = None) -> StepResult:
         data = _require_object(data or {}, "data")
         human, application, candidate = self._lock_task(session, task_id, actor)
+        if human.kind != "task":
+            return self.routes.act(session, human, application, candidate, actor, data)
         self._authorize_completion(human, actor, candidate)
         workflow = self._load_locked(session, application)
         task = workflow.get_task_from_id(UUID(human.id))
@@ -167,6 +171,20 @@ class ApplicationService:
                                     "audit_hash": step.audit.head}) and workflow is not None:
             self.live.keep_after_commit(session, _Written(application.id, application.version + 1,
                                                           step.audit.head, application.definition_id), workflow)
+
+    def record_event(self, session: Session, application_id: int, action: str, actor: str | None,
+                     details: dict) -> None:
+        """Add an event to an application's audit trail without a step of its process
+        (a document revoked or downloaded); the row is locked and its chain head moves on."""
+        application = self._lock(session, application_id)
+        step = Step(self, session, application, utcnow(), actor)
+        step.record(action, actor, details=details)
+        connection = session.connection()
+        step.audit.write(connection)
+        if not rows.update_application(connection, application.id, application.version,
+                                       {"updated_at": step.now, "audit_seq": step.audit.seq,
+                                        "audit_hash": step.audit.head}):
+            raise Conflict(f"application {application.id} changed meanwhile; try again")
 
     # -- timers ---------------------------------------------------------------------------
 

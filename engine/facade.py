@@ -16,10 +16,14 @@ from sqlalchemy.orm import Session
 
 from engine import audit, identity, incidents, tasklist
 from engine.applications import ApplicationService, StepResult
-from engine.approvals.records import verify_decisions
+from engine.approvals import people
+from engine.approvals.plan import ROUTE_OPERATION
+from engine.approvals.records import decisions_of, verify_decisions
+from engine.approvals.route import RouteService
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
 from engine.intake import Intake
+from engine.issuance.documents import ISSUE_OPERATION, IssuanceService
 from engine.jobs.worker import Worker, WorkerOptions
 from engine.lifecycle import IncidentInfo, Lifecycle
 from engine.messages import SendResult
@@ -40,6 +44,9 @@ from engine.store.models import Application, Definition, HumanTask, Incident, Jo
 from engine.triggers import Schedules
 from engine.views import ApplicationView, application_view
 
+#: Operations the engine runs itself rather than a plugin.
+BUILTIN_OPERATIONS = frozenset({ROUTE_OPERATION})
+
 
 class Engine:
     """One per process. Holds caches (parsed specs) that are safe to share between threads."""
@@ -51,18 +58,21 @@ class Engine:
         self.plugin_manager = build_plugin_manager(extra=plugins, modules=self.settings.plugin_modules,
                                                    blocked=self.settings.blocked_plugins)
         self.declared_settings = declared_settings(self.plugin_manager)
-        self.operations = collect_callables(self.plugin_manager, "madoguchi_operations", engine=self)
+        self.issuance = IssuanceService(self)
+        self.operations = {**collect_callables(self.plugin_manager, "madoguchi_operations", engine=self),
+                           ISSUE_OPERATION: self.issuance.operation}
         self.job_handlers = collect_callables(self.plugin_manager, "madoguchi_job_handlers", engine=self)
         limits = ScriptLimits(max_iterations=self.settings.script_max_iterations,
                               max_seconds=self.settings.script_max_seconds)
         self.script_engine = PythonScriptEngine(environment=SandboxEnvironment(limits=limits))
         self.catalog = DefinitionCatalog(max_upload_bytes=self.settings.max_upload_bytes,
-                                         operations=set(self.operations), after_deploy=self._after_deploy)
+                                         operations=set(self.operations) | BUILTIN_OPERATIONS, after_deploy=self._after_deploy)
         self.applications = ApplicationService(
             self.catalog, self.script_engine,
             default_retry=RetryPolicy(self.settings.job_max_attempts, self.settings.job_backoff_seconds),
             message_buffer_seconds=self.settings.message_buffer_seconds,
         )
+        self.applications.routes = RouteService(self.applications, self.settings)
         self.messages = self.applications.messages
         self.applications.lifecycle = Lifecycle(self.plugin_manager)
         self.schedules = Schedules(self.applications, self.script_engine)
@@ -216,6 +226,36 @@ class Engine:
         return identity.users(session)
 
     # -- audit ----------------------------------------------------------------------------
+
+    # -- approval routes (docs/approval.md) -------------------------------------------------
+
+    def decide(self, session: Session, task_id: str, *, actor: str, decision: str, comment: str | None = None,
+               to: int | str | None = None, data: dict | None = None) -> StepResult:
+        """Act on an approval route's task: approve, return (to an earlier step), reject, …"""
+        submission = {**(data or {}), "decision": decision}
+        if comment is not None:
+            submission["comment"] = comment
+        if to is not None:
+            submission["to"] = to
+        return self.applications.complete(session, task_id, actor=actor, data=submission)
+
+    def recall(self, session: Session, application_id: int, *, actor: str) -> StepResult:
+        """引戻し: take the case back before the next approver acts."""
+        return self.applications.routes.recall(session, application_id, actor)
+
+    def add_absence(self, session: Session, user: str, starts_at, ends_at, *, substitute: str | None = None,
+                    reason: str | None = None):
+        return people.add_absence(session, user, starts_at, ends_at, substitute, reason)
+
+    def absences(self, session: Session, *, user: str | None = None, current_at=None):
+        return people.absences(session, user=user, current_at=current_at)
+
+    def remove_absence(self, session: Session, absence_id: int) -> None:
+        people.remove_absence(session, absence_id)
+
+    def decisions(self, session: Session, application_id: int):
+        self.applications.get(session, application_id)
+        return decisions_of(session, application_id)
 
     def verify_audit(self, session: Session) -> list[audit.AuditFinding]:
         """Findings of the audit chains and of the signed decision records."""

@@ -66,6 +66,8 @@ class Step:
             if workflow is not None else {}
         self.calls_before = waiting_calls(workflow) if workflow is not None else set()
         self.closed: list = []
+        #: Tasks opened by the engine rather than the diagram (approval routes), with their candidates.
+        self._extra_tasks: list[dict] = []
         #: Set by the caller for the lifecycle events: the start data of a new application,
         #: the task a person completed and what they submitted.
         self.started_with: dict | None = None
@@ -73,6 +75,14 @@ class Step:
 
     def record(self, action: str, actor: str | None = None, **kwargs) -> None:
         self.audit.record(action, actor, **kwargs)
+
+    def open_task(self, values: dict) -> None:
+        """Open a task that is not a task of the diagram (an approval route's), written with the rest."""
+        self._extra_tasks.append(values)
+
+    def pending_tasks(self) -> list:
+        """Tasks opened in this step and not written yet."""
+        return [rows.TaskRecord(**values) for values in self._extra_tasks]
 
     def close_task(self, task, status: str, by: str | None = None) -> None:
         task.status, task.completed_at, task.completed_by = status, self.now, by
@@ -85,6 +95,8 @@ class Step:
         while messages.deliver_buffered(self.session, application, workflow, self):
             run_until_waiting(workflow)
         self._route_thrown_events(workflow)
+        self._cancel_routes(workflow)
+        service.routes.start_pending(self, workflow)
         ready = ready_human_tasks(workflow)
         opened = self._sync_tasks(ready)
         waits = messages.sync_subscriptions(self.session, application, workflow, known=application.message_waits)
@@ -162,6 +174,19 @@ class Step:
         rows.close_tasks(self.connection, self.closed)
         known = set(self.before)
         opened, task_rows, candidate_rows = [], [], []
+        closing = {t.id for t in self.closed}
+        for values in self._extra_tasks:
+            if values["id"] in closing:
+                continue  # opened and closed within this step
+            task_rows.append(values)
+            opened.append(rows.TaskRecord(**values))
+            names = [("group", g) for g in values["candidate_groups"]] + [("user", u) for u in values["candidate_users"]]
+            candidate_rows += [{"task_id": values["id"], "kind": kind, "name": name, "created_at": self.now}
+                               for kind, name in dict.fromkeys(names)]
+            self.record("task_created", None, task_id=values["id"],
+                        details={"element_id": values["element_id"], "kind": values["kind"],
+                                 "candidate_groups": values["candidate_groups"],
+                                 "candidate_users": values["candidate_users"]})
         for task_id, task in ready.items():
             if task_id in known:
                 continue
@@ -170,7 +195,7 @@ class Step:
                           lane=a.lane, form_key=a.form_key, candidate_groups=a.candidate_groups,
                           candidate_users=a.candidate_users, assignee=a.assignee, due_at=a.due_at,
                           priority=a.priority, status="open", created_at=self.now, completed_at=None,
-                          completed_by=None)
+                          completed_by=None, kind="task", route_id=None, route_step=None)
             task_rows.append(values)
             opened.append(rows.TaskRecord(**values))
             names = [("group", g) for g in a.candidate_groups] + [("user", u) for u in a.candidate_users]
@@ -213,6 +238,13 @@ class Step:
                                  max_attempts=policy.max_attempts, backoff_seconds=policy.backoff_seconds,
                                  idempotency_key=f"{self.application.reference}/{task.id}")
             task.internal_data[CALL_KEY]["enqueued"] = True
+
+    def _cancel_routes(self, workflow: BpmnWorkflow) -> None:
+        """Approval routes whose waiting task was cancelled end with it."""
+        if self.calls_before:
+            gone = self.calls_before - waiting_calls(workflow)
+            if gone:
+                self.service.routes.cancel(self, gone)
 
     def _drop_cancelled_calls(self, workflow: BpmnWorkflow) -> None:
         """A service task cancelled while its job waited (an interrupting timer, a message)

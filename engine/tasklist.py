@@ -25,6 +25,8 @@ class TaskRow:
     due_at: datetime | None
     created_at: datetime
     status: str
+    #: "task" (a task of the diagram) or what an approval route's task asks for (see docs/approval.md).
+    kind: str = "task"
 
     def as_dict(self) -> dict:
         return {
@@ -32,7 +34,7 @@ class TaskRow:
             "element_id": self.element_id, "name": self.name, "candidate_groups": self.candidate_groups,
             "candidate_users": self.candidate_users, "assignee": self.assignee,
             "due_at": self.due_at.isoformat() if self.due_at else None,
-            "created_at": self.created_at.isoformat(), "status": self.status,
+            "created_at": self.created_at.isoformat(), "status": self.status, "kind": self.kind,
         }
 
 
@@ -40,7 +42,7 @@ def _rows(session: Session, query) -> list[TaskRow]:
     query = query.add_columns(Application.reference).join(Application, Application.id == HumanTask.application_id)
     return [
         TaskRow(t.id, t.application_id, reference, t.element_id, t.name, t.candidate_groups or [],
-                t.candidate_users or [], t.assignee, t.due_at, t.created_at, t.status)
+                t.candidate_users or [], t.assignee, t.due_at, t.created_at, t.status, t.kind)
         for t, reference in session.execute(query)
     ]
 

@@ -30,6 +30,9 @@ class ApplicationView:
     history: list[AuditEvent]
     #: Jobs of this application whose retries ran out (open and resolved), oldest first.
     incidents: list[Incident] = field(default_factory=list)
+    #: Approval routes (oldest first) and the signed decision records of the application.
+    routes: list = field(default_factory=list)
+    decisions: list = field(default_factory=list)
 
     def summary(self) -> dict:
         a = self.application
@@ -54,7 +57,22 @@ class ApplicationView:
                 for e in self.history
             ],
             "incidents": [incident_summary(i) for i in self.incidents],
+            "approval_routes": [route_summary(r) for r in self.routes],
+            "decisions": [decision_summary(d) for d in self.decisions],
         }
+
+
+def route_summary(route) -> dict:
+    return {"id": route.id, "element_id": route.element_id, "title": route.title, "status": route.status,
+            "position": route.position, "drafter": route.drafter, "last_sender": route.last_sender,
+            "plan": route.plan, "outcome": route.outcome, "created_at": route.created_at.isoformat(),
+            "finished_at": route.finished_at.isoformat() if route.finished_at else None}
+
+
+def decision_summary(record) -> dict:
+    return {"seq": record.seq, "step": record.step, "actor": record.actor, "on_behalf_of": record.on_behalf_of,
+            "decision": record.decision, "comment": record.comment, "at": record.at.isoformat(),
+            "content_hash": record.content_hash, "hash": record.hash, "key_id": record.key_id}
 
 
 def incident_summary(incident: Incident) -> dict:
@@ -71,5 +89,9 @@ def application_view(session: Session, application: Application, workflow: BpmnW
                                    .order_by(AuditEvent.seq)))
     incidents = list(session.scalars(select(Incident).where(Incident.application_id == application.id)
                                      .order_by(Incident.id)))
+    from engine.approvals.records import decisions_of
+    from engine.approvals.route import routes_of
+
     return ApplicationView(application, definition, application_data(workflow),
-                           tasks_of_application(session, application.id), history, incidents)
+                           tasks_of_application(session, application.id), history, incidents,
+                           routes_of(session, application.id), decisions_of(session, application.id))

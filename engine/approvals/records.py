@@ -17,17 +17,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.approvals import keys
 from engine.audit import GENESIS, AuditFinding, canonical_json
 from engine.config import Settings
 from engine.errors import NotFound
-from engine.store.models import Application, DecisionRecord, utcnow
+from engine.store.models import Application, DecisionHead, DecisionRecord, utcnow
 
 APPLICATIONS = Application.__table__
 RECORDS = DecisionRecord.__table__
+HEADS = DecisionHead.__table__
 
 
 def decision_chain(application_id: int) -> str:
@@ -82,6 +83,11 @@ def record_decision(session: Session, settings: Settings, *, application_id: int
         application_id=application_id, seq=seq, step=step, actor=actor, on_behalf_of=on_behalf_of,
         decision=decision, comment=comment, at=at, content_hash=content, prev_hash=prev, hash=digest,
         key_id=identity.key_id, signature=signature).returning(RECORDS.c.id)).scalar_one()
+    # The head names the chain's last record, so removing records from its end is noticed too.
+    if seq == 1:
+        connection.execute(insert(HEADS).values(application_id=application_id, seq=seq, hash=digest))
+    else:
+        connection.execute(update(HEADS).where(HEADS.c.application_id == application_id).values(seq=seq, hash=digest))
     return session.get(DecisionRecord, new_id)
 
 
@@ -97,11 +103,15 @@ def verify_decisions(session: Session) -> list[AuditFinding]:
 
 def iter_decision_findings(session: Session) -> Iterator[AuditFinding]:
     ring = keys.public_keys(session)
+    heads = {row.application_id: (row.seq, row.hash) for row in session.execute(select(HEADS))}
     application_id, expected_seq, prev, broken = None, 1, GENESIS, False
     rows = session.scalars(select(DecisionRecord).order_by(DecisionRecord.application_id, DecisionRecord.seq)
                            .execution_options(yield_per=2000))
     for record in rows:
         if record.application_id != application_id:
+            if application_id is not None and not broken:
+                yield from _check_head(application_id, expected_seq - 1, prev, heads)
+            heads.pop(application_id, None)
             application_id, expected_seq, prev, broken = record.application_id, 1, GENESIS, False
         if broken:
             continue
@@ -111,6 +121,26 @@ def iter_decision_findings(session: Session) -> Iterator[AuditFinding]:
             yield AuditFinding(decision_chain(record.application_id), record.id, record.seq, problem)
             continue
         expected_seq, prev = record.seq + 1, record.hash
+    if application_id is not None and not broken:
+        yield from _check_head(application_id, expected_seq - 1, prev, heads)
+    heads.pop(application_id, None)
+    for lost_application, (seq, _hash) in sorted(heads.items()):
+        yield AuditFinding(decision_chain(lost_application), None, seq,
+                           f"the chain should end at record {seq}, but it has no records: they were deleted")
+
+
+def _check_head(application_id: int, last_seq: int, last_hash: str, heads: dict) -> Iterator[AuditFinding]:
+    head = heads.get(application_id)
+    if head is None:
+        yield AuditFinding(decision_chain(application_id), None, last_seq,
+                           "the chain has no head: its head row was deleted, or the records were written "
+                           "outside Madoguchi")
+    elif head != (last_seq, last_hash):
+        seq = head[0]
+        what = (f"the chain ends at record {last_seq} but its head names record {seq}: the last "
+                f"{seq - last_seq} record(s) were deleted") if seq > last_seq else \
+            "the chain's last record does not match its head: records were added or rewritten outside Madoguchi"
+        yield AuditFinding(decision_chain(application_id), None, seq, what)
 
 
 def _check(record: DecisionRecord, expected_seq: int, prev: str, ring: dict) -> str | None:

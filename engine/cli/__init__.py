@@ -53,6 +53,7 @@ def main(ctx: click.Context) -> None:
 def _register() -> None:
     from engine.cli import (
         applications,
+        approvals,
         audit,
         db,
         definitions,
@@ -66,7 +67,7 @@ def _register() -> None:
         worker,
     )
 
-    for module in (db, definitions, applications, worker, incidents, messages, payments, users, audit, keys,
+    for module in (db, definitions, applications, approvals, worker, incidents, messages, payments, users, audit, keys,
                    plugins, demo):
         for command in module.COMMANDS:
             main.add_command(command)

@@ -106,6 +106,15 @@ def _reversed(sequence: Any) -> Any:
     return counted(reversed(sequence))
 
 
+#: Japan's time zone: "today" in a Japanese procedure is the date in Japan, whatever the server's zone.
+JST = timezone(timedelta(hours=9), "JST")
+
+
+def today() -> str:
+    """Today's date in Japan as ``YYYY-MM-DD`` — for decision tables with effective dates."""
+    return datetime.now(JST).date().isoformat()
+
+
 SAFE_BUILTINS: dict[str, Any] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "chr": chr, "dict": dict, "divmod": divmod,
     "enumerate": _enumerate, "filter": _filter, "float": float, "isinstance": isinstance,
@@ -114,7 +123,7 @@ SAFE_BUILTINS: dict[str, Any] = {
     "round": _round, "set": set, "sorted": sorted, "str": guarded_type(str, _check_str),
     "sum": _sum, "tuple": tuple, "zip": _zip,
     "Decimal": Decimal, "date": date, "datetime": datetime, "timedelta": timedelta,
-    "timezone": timezone,
+    "timezone": timezone, "today": today,
     # For try/except and raise in scripts.
     "Exception": Exception, "ArithmeticError": ArithmeticError, "LookupError": LookupError,
     "ValueError": ValueError, "TypeError": TypeError, "KeyError": KeyError,

@@ -169,6 +169,13 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    #: "task" for a task of the diagram; an approval route's tasks say what they ask for:
+    #: "approve" (回議/決裁), "consult" (合議), "resubmit" (returned to the drafter),
+    #: "circulate" (供覧) or "review_after" (後閲).
+    kind: Mapped[str] = mapped_column(String(16), default="task", server_default="task")
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("approval_routes.id", ondelete="CASCADE"))
+    #: The position in the route's plan the task belongs to (None for circulation and 後閲).
+    route_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class TaskCandidate(Base):
@@ -404,3 +411,122 @@ class DecisionRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[str] = mapped_column(String(100))
+
+
+class DecisionHead(Base):
+    """The last decision record of each application, so a deleted tail is noticed."""
+
+    __tablename__ = "decision_heads"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApprovalRoute(Base):
+    """An approval route (回議・合議・決裁) running for one waiting task of an application.
+
+    The plan (who reviews, consults and decides, in which order) is data computed when the
+    route starts; ``position`` is the plan step whose tasks are open. The route's tasks are
+    rows of ``human_tasks`` (kind approve / consult / resubmit / circulate / review_after).
+    """
+
+    __tablename__ = "approval_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    #: The waiting diagram task the route completes when it ends.
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    plan: Mapped[list] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer)
+    #: running, approved, rejected, withdrawn, returned_to_applicant, cancelled
+    status: Mapped[str] = mapped_column(String(24), default="running")
+    drafter: Mapped[str | None] = mapped_column(String(100))
+    #: Who moved the route to its current position, from which step: they may recall (引戻し)
+    #: until someone at the new position acts.
+    last_sender: Mapped[str | None] = mapped_column(String(100))
+    last_sender_step: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Absence(Base):
+    """A period a staff member is away (出張, 休暇), and who decides for them (代決者)."""
+
+    __tablename__ = "absences"
+    __table_args__ = (Index("ix_absences_user_period", "user", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    substitute: Mapped[str | None] = mapped_column(String(100), index=True)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentCounter(Base):
+    """The last 文書番号 serial given per procedure and fiscal year (April–March)."""
+
+    __tablename__ = "document_counters"
+
+    procedure: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IssuedDocument(Base):
+    """A sealed document issued to an applicant: its number, where its bytes are, its state.
+
+    A number is taken (status "reserved") in a short transaction of its own, so issuing
+    documents of one procedure in parallel does not wait on the rendering; the row becomes
+    "issued" once the sealed file is stored. Every number ever taken has its row: a number
+    whose issuance is abandoned stays in the register as "void" (欠番), never silently skipped.
+    """
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (UniqueConstraint("procedure", "fiscal_year", "serial"),
+                      UniqueConstraint("application_id", "task_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The id printed on the document and in its QR code (not guessable, not sequential).
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    #: The diagram task that issued it (one document per issuing task).
+    task_id: Mapped[str] = mapped_column(String(36))
+    procedure: Mapped[str] = mapped_column(String(100))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(100))
+    template: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(300))
+    #: reserved, issued, revoked, void
+    status: Mapped[str] = mapped_column(String(12), default="reserved")
+    reserved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: SHA-256 of the sealed PDF as issued, and of the statement it carries (in its QR code).
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    storage_key: Mapped[str | None] = mapped_column(String(1024))
+    signer: Mapped[str | None] = mapped_column(String(300))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DocumentDownload(Base):
+    """Each time an issued document was handed out: when it reached the applicant matters
+    (the period for an appeal, 審査請求, runs from the day the decision became known)."""
+
+    __tablename__ = "document_downloads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), index=True)
+    actor: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str | None] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -35,7 +35,7 @@ def test_quick_flow_with_json(cli, tmp_path):
     tasks = json.loads(ok(cli("tasks", "--user", "clerk", "--json")).stdout)
     assert [t["id"] for t in tasks] == [started["open_tasks"][0]["id"]]
     assert set(tasks[0]) == {"id", "application_id", "reference", "element_id", "name", "candidate_groups",
-                             "candidate_users", "assignee", "due_at", "created_at", "status"}
+                             "candidate_users", "assignee", "due_at", "created_at", "status", "kind"}
     task_id = tasks[0]["id"]
     ok(cli("claim", task_id, "--as", "clerk"))
     done = json.loads(ok(cli("complete", task_id, "--as", "clerk", "--data", '{"approved": true}', "--json")).stdout)

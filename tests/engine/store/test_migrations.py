@@ -13,7 +13,7 @@ def test_migrated_schema_matches_the_models(database_url):
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
             assert differences == []
-            assert MigrationContext.configure(connection).get_current_revision() == "0006"
+            assert MigrationContext.configure(connection).get_current_revision() == "0008"
     finally:
         engine.dispose()
 
