@@ -48,6 +48,8 @@ class Settings:
     job_lease_seconds: float = 30.0
     #: How long a message nobody waits for yet is kept for its receiver (0: refuse it).
     message_buffer_seconds: float = 86400.0
+    #: Where the public pages are reached (verification links in QR codes of issued documents).
+    public_url: str = "http://127.0.0.1:5000"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -65,4 +67,5 @@ class Settings:
             job_backoff_seconds=_float_env("MADOGUCHI_JOB_BACKOFF_SECONDS", 10.0),
             job_lease_seconds=_float_env("MADOGUCHI_JOB_LEASE_SECONDS", 30.0),
             message_buffer_seconds=_float_env("MADOGUCHI_MESSAGE_BUFFER_SECONDS", 86400.0),
+            public_url=os.environ.get("MADOGUCHI_PUBLIC_URL") or "http://127.0.0.1:5000",
         )

@@ -257,6 +257,34 @@ class Engine:
         self.applications.get(session, application_id)
         return decisions_of(session, application_id)
 
+    # -- issued documents (docs/documents.md) ---------------------------------------------------
+
+    def issued_documents(self, session: Session, *, application_id: int | None = None):
+        return self.issuance.documents(session, application_id=application_id)
+
+    def issued_document(self, session: Session, public_id: str):
+        return self.issuance.document(session, public_id)
+
+    def revoke_document(self, session: Session, public_id: str, *, actor: str, reason: str):
+        return self.issuance.revoke(session, public_id, actor=actor, reason=reason)
+
+    def void_document(self, session: Session, public_id: str, *, actor: str, reason: str):
+        return self.issuance.void(session, public_id, actor=actor, reason=reason)
+
+    def download_document(self, session: Session, public_id: str, *, actor: str | None, channel: str,
+                          client: str | None = None):
+        """(document, open binary stream); the download is recorded (its time starts appeal periods)."""
+        return self.issuance.download(session, public_id, actor=actor, channel=channel, client=client)
+
+    def document_downloads(self, session: Session, public_id: str):
+        return self.issuance.downloads(session, public_id)
+
+    def verify_document(self, session: Session, pdf: bytes):
+        """valid / altered / revoked / unknown, with the register's facts (engine.issuance.verification)."""
+        from engine.issuance.verification import verify_pdf
+
+        return verify_pdf(self, session, pdf)
+
     def verify_audit(self, session: Session) -> list[audit.AuditFinding]:
         """Findings of the audit chains and of the signed decision records."""
         return list(audit.verify_chains(session)) + verify_decisions(session)

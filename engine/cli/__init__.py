@@ -58,16 +58,18 @@ def _register() -> None:
         db,
         definitions,
         demo,
+        documents,
         incidents,
         keys,
         messages,
         payments,
         plugins,
+        seal,
         users,
         worker,
     )
 
-    for module in (db, definitions, applications, approvals, worker, incidents, messages, payments, users, audit, keys,
+    for module in (db, definitions, applications, approvals, documents, seal, worker, incidents, messages, payments, users, audit, keys,
                    plugins, demo):
         for command in module.COMMANDS:
             main.add_command(command)
