@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import issuance as issuance_bench  # bench/issuance.py
 import jobs as job_bench  # bench/jobs.py
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -406,9 +407,11 @@ def time_task_list(engine: Engine, database: Database, repeats: int, warmup: int
 # -- main -----------------------------------------------------------------------------------
 
 FULL = {"applications": 500, "rounds": 3, "open_tasks": 100_000, "warmup": 30,
-        "tasklist_repeats": 200, "tasklist_warmup": 10, "jobs": 2000, "job_rounds": 2, "timers": 40}
+        "tasklist_repeats": 200, "tasklist_warmup": 10, "jobs": 2000, "job_rounds": 2, "timers": 40,
+        "documents": 300, "naive_documents": 30}
 QUICK = {"applications": 20, "rounds": 2, "open_tasks": 2_000, "warmup": 5,
-         "tasklist_repeats": 30, "tasklist_warmup": 3, "jobs": 200, "job_rounds": 1, "timers": 10}
+         "tasklist_repeats": 30, "tasklist_warmup": 3, "jobs": 200, "job_rounds": 1, "timers": 10,
+         "documents": 30, "naive_documents": 5}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -427,8 +430,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--job-threads", type=int, default=1,
                         help="threads per worker process in the throughput rounds (--concurrency, default 1)")
     parser.add_argument("--skip-jobs", action="store_true", help="skip the job throughput and timer-lag measurement")
+    parser.add_argument("--documents", type=int,
+                        help="sealed documents issued per worker round (default 300, --quick 30)")
+    parser.add_argument("--naive-documents", type=int,
+                        help="documents made the naive way for comparison (default 30, --quick 5)")
+    parser.add_argument("--skip-issuance", action="store_true", help="skip the sealed-document measurement")
+    parser.add_argument("--only-issuance", action="store_true",
+                        help="measure sealed documents only (skips everything else)")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run (~15 s)")
     args = parser.parse_args(argv)
+    if args.only_issuance:
+        args.skip_jobs = args.skip_tasklist = args.skip_engine = True
+    else:
+        args.skip_engine = False
     # Explicit options win over both presets.
     preset = QUICK if args.quick else FULL
     for name, value in preset.items():
@@ -450,9 +464,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp, database_url(Path(tmp)) as url:
         engine, database, key, definition_id = setup_engine(Path(tmp), url)
         try:
-            run(args, engine, database, key, definition_id)
+            if not args.skip_engine:
+                run(args, engine, database, key, definition_id)
             if not args.skip_jobs:
                 run_jobs(args, engine, database, Path(tmp))
+            if not args.skip_issuance:
+                run_issuance(args, engine, database, Path(tmp))
         finally:
             database.dispose()
     return 0
@@ -520,6 +537,21 @@ def run_jobs(args: argparse.Namespace, engine: Engine, database: Database, home:
     emit("timer_lag_ms_p50", percentile(lags, 50))
     emit("timer_lag_ms_p95", percentile(lags, 95))
     emit("timer_lag_ms_max", max(lags))
+
+
+def run_issuance(args: argparse.Namespace, engine: Engine, database: Database, home: Path) -> None:
+    """Sealed documents per second through the engine (2 and 1 worker processes) and the naive way."""
+    issuance_bench.deploy(engine, database, home)
+    two = issuance_bench.measure_sealed(engine, database, home, documents=args.documents, workers=2, first=0,
+                                        log=log)
+    one = issuance_bench.measure_sealed(engine, database, home, documents=args.documents, workers=1,
+                                        first=args.documents, log=log)
+    naive = issuance_bench.measure_naive(home, args.naive_documents, log)
+    emit("documents", args.documents)
+    emit("sealed_docs_per_s", two)
+    emit("sealed_docs_per_s_1_worker", one)
+    emit("naive_docs_per_s", naive)
+    emit("sealed_vs_naive", two / naive)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ class ApplicationService:
         self.lifecycle = None
         #: Set by the Engine: runs approval routes (engine.approvals.route.RouteService).
         self.routes = None
+        #: Operations whose jobs carry the task's data along with their parameters (``task_data``).
+        self.operations_with_task_data: frozenset[str] = frozenset()
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -237,6 +239,7 @@ class ApplicationService:
         if task is None:
             return None
         step = Step(self, session, application, utcnow(), actor, workflow)
+        step.completed_call = task_id
         with _failures_of(application):
             with translated_errors():
                 task.task_spec.apply_result(task, result)

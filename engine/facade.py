@@ -73,6 +73,7 @@ class Engine:
             message_buffer_seconds=self.settings.message_buffer_seconds,
         )
         self.applications.routes = RouteService(self.applications, self.settings)
+        self.applications.operations_with_task_data = frozenset({ISSUE_OPERATION})
         self.messages = self.applications.messages
         self.applications.lifecycle = Lifecycle(self.plugin_manager)
         self.schedules = Schedules(self.applications, self.script_engine)

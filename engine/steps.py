@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from engine.approvals.plan import ROUTE_OPERATION
 from engine.audit import ChainRecorder, application_chain
 from engine.errors import Conflict
 from engine.jobs.store import drop_service_jobs
@@ -72,6 +75,8 @@ class Step:
         #: the task a person completed and what they submitted.
         self.started_with: dict | None = None
         self.completed: tuple | None = None
+        #: Set by the caller: the service task whose job result this step applies.
+        self.completed_call: str | None = None
 
     def record(self, action: str, actor: str | None = None, **kwargs) -> None:
         self.audit.record(action, actor, **kwargs)
@@ -230,29 +235,42 @@ class Step:
         for task in pending_calls(workflow):
             policy = retry_policy(task.task_spec, self.service.default_retry)
             call = task.internal_data[CALL_KEY]
+            params = call["params"]
+            if call["operation"] in self.service.operations_with_task_data:
+                # The operation works on the application's data (a document to render): it travels
+                # with the job, so the worker need not load the workflow to read it.
+                data = {k: v for k, v in task.data.items() if not str(k).startswith("_")}
+                # Jobs hold JSON: dates become ISO text, other values their text.
+                params = {**params, "task_data": orjson.loads(orjson.dumps(data, default=str))}
             self.service.enqueue(self.session, "service", {"element_id": task.task_spec.bpmn_id,
                                                            "operation": call["operation"],
-                                                           "params": call["params"],
+                                                           "params": params,
                                                            "reference": self.application.reference},
                                  application_id=self.application.id, task_id=str(task.id),
                                  max_attempts=policy.max_attempts, backoff_seconds=policy.backoff_seconds,
                                  idempotency_key=f"{self.application.reference}/{task.id}")
             task.internal_data[CALL_KEY]["enqueued"] = True
 
+    def _gone_calls(self, workflow: BpmnWorkflow) -> set[str]:
+        """Service tasks that waited before this step and no longer do, except the one whose
+        job this step completes (that job was taken in this transaction)."""
+        if not self.calls_before:
+            return set()
+        return self.calls_before - waiting_calls(workflow) - {self.completed_call}
+
     def _cancel_routes(self, workflow: BpmnWorkflow) -> None:
         """Approval routes whose waiting task was cancelled end with it."""
-        if self.calls_before:
-            gone = self.calls_before - waiting_calls(workflow)
-            if gone:
-                self.service.routes.cancel(self, gone)
+        gone = {task_id for task_id in self._gone_calls(workflow)
+                if _operation_of(workflow, task_id) == ROUTE_OPERATION}
+        if gone:
+            self.service.routes.cancel(self, gone)
 
     def _drop_cancelled_calls(self, workflow: BpmnWorkflow) -> None:
         """A service task cancelled while its job waited (an interrupting timer, a message)
         must not call the outside world any more: its job goes. A job already running
         finds the task gone and drops its result."""
-        if not self.calls_before:
-            return
-        gone = self.calls_before - waiting_calls(workflow)
+        gone = {task_id for task_id in self._gone_calls(workflow)
+                if _operation_of(workflow, task_id) != ROUTE_OPERATION}
         if gone:
             drop_service_jobs(self.session, self.application.id, gone)
 
@@ -268,6 +286,11 @@ class Step:
         if statuses:
             return "in_review"
         return self.application.status
+
+
+def _operation_of(workflow: BpmnWorkflow, task_id: str) -> str | None:
+    task = workflow.get_task_from_id(UUID(task_id))
+    return getattr(task.task_spec, "operation_name", None) if task is not None else None
 
 
 def _end_status(workflow: BpmnWorkflow) -> str | None:

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from engine.errors import DeployRefused, Problem
+from engine.issuance.template import template_problems
 
 MANIFEST = "procedure.toml"
 MAX_FILES = 500
 #: A whole bundle may be this many times the per-file limit.
 BUNDLE_FACTOR = 10
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".toml": "manifest"}
+#: Document templates (``documents/NAME.toml``) are checked at deploy time (engine/issuance/template.py).
+DOCUMENTS_FOLDER = "documents"
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,12 @@ class Bundle:
 
 
 def kind_of(path: str) -> str:
-    name = PurePosixPath(path).name
-    if name == MANIFEST:
+    pure = PurePosixPath(path)
+    if pure.name == MANIFEST:
         return "manifest"
-    return KINDS.get(PurePosixPath(path).suffix.lower(), "other")
+    if pure.suffix.lower() == ".toml" and len(pure.parts) > 1 and pure.parts[0] == DOCUMENTS_FOLDER:
+        return "document"
+    return KINDS.get(pure.suffix.lower(), "other")
 
 
 def read_bundle(path: Path, max_bytes: int) -> Bundle:
@@ -92,6 +97,8 @@ def bundle_from_files(files: list[SourceFile], label: str) -> Bundle:
                                     "fix the TOML syntax"))
     for form in (f for f in files if f.kind == "form"):
         problems.extend(_check_form(form))
+    for document in (f for f in files if f.kind == "document"):
+        problems.extend(template_problems(document.content, document.path))
     if problems:
         raise DeployRefused(problems)
     title = manifest.get("title")

@@ -101,8 +101,8 @@ class IssuanceService:
         database = self.engine.database()
         with database.transaction() as session:
             reservation = self._reserve(session, context.application_id, context.task_id, params)
-        if reservation.status == "issued":
-            return self._result(reservation.public_id)
+            if reservation.status == "issued":
+                return self._result(session, reservation.public_id)
         pdf, digest, title, issued_at = self._produce(reservation)
         storage = engine_storage(self.engine)
         key = f"documents/{reservation.procedure}/{reservation.public_id}-{secrets.token_hex(4)}.pdf"
@@ -112,14 +112,14 @@ class IssuanceService:
                 DOCUMENTS.c.id == reservation.document_id, DOCUMENTS.c.status == "reserved").values(
                 status="issued", issued_at=issued_at, sha256=stored.sha256, content_sha256=digest,
                 size=stored.size, storage_key=key, title=title, signer=self.sealer().signer_name)).rowcount
+            result = self._result(session, reservation.public_id)
         if not won:  # another worker issued it meanwhile (our lease had expired): theirs counts
             storage.delete(key)
-        return self._result(reservation.public_id)
+        return result
 
-    def _result(self, public_id: str) -> dict:
-        with self.engine.database().transaction() as session:
-            document = self.document(session, public_id)
-            return {"document": document_summary(document, self.engine.settings.public_url)}
+    def _result(self, session: Session, public_id: str) -> dict:
+        document = self.document(session, public_id)
+        return {"document": document_summary(document, self.engine.settings.public_url)}
 
     def _reserve(self, session: Session, application_id: int, task_id: str, params: dict) -> Reservation:
         existing = session.scalars(select(IssuedDocument).where(
@@ -159,11 +159,14 @@ class IssuanceService:
                        f"documents/{name}.toml — add it to the bundle and deploy again")
 
     def _data(self, session: Session, application: Application, task_id: str, params: dict) -> dict:
-        workflow = self.engine.applications.workflow_of(session, application)
-        task = workflow.get_task_from_id(UUID(task_id))
-        if task is None:
-            raise Conflict(f"the issuing task {task_id} of application {application.id} no longer exists")
-        data = {k: v for k, v in task.data.items() if not str(k).startswith("_")}
+        data = params.get("task_data")
+        if not isinstance(data, dict):  # a job queued without the data: read it from the workflow
+            workflow = self.engine.applications.workflow_of(session, application)
+            task = workflow.get_task_from_id(UUID(task_id))
+            if task is None:
+                raise Conflict(f"the issuing task {task_id} of application {application.id} no longer exists")
+            data = {k: v for k, v in task.data.items() if not str(k).startswith("_")}
+        data = dict(data)
         extra = params.get("data")
         if isinstance(extra, dict):
             data.update(extra)

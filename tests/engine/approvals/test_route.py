@@ -296,3 +296,28 @@ def test_audit_verify_notices_a_deleted_tail_and_an_altered_decision(office, db)
     with db.transaction() as session:
         messages = [f.message for f in office.verify_audit(session)]
     assert any("has no records" in m for m in messages) and any("has no head" in m for m in messages)
+
+
+def test_an_interrupting_deadline_cancels_the_route_and_its_tasks(engine, db, tmp_path):
+    from tests.diagrams import chain, process, user_task
+    from tests.engine.helpers import deploy_text, open_tasks
+    from tests.engine.jobs.support import running_worker, service_task, timer_boundary, wait_for
+
+    for name, group in STAFF.items():
+        add_user(engine, db, name, group)
+    deploy_text(engine, db, tmp_path, process("deadline_route", "\n".join([
+        '<bpmn:startEvent id="s"/>', user_task("draft", groups="tanto"),
+        service_task("route", "approval_route", {"levels": '["kakaricho", "kacho"]', "circulate": '["somu"]'}),
+        '<bpmn:endEvent id="decided"/>', timer_boundary("too_late", "route", "PT0.5S"),
+        user_task("escalate", groups="kacho"), '<bpmn:endEvent id="escalated"/>',
+        chain("s", "draft", "route", "decided"), chain("too_late", "escalate", "escalated")])))
+    started = start(engine, db, "deadline_route", {})
+    with running_worker(engine, db):
+        complete(engine, db, started.opened_tasks[0].id, "tanaka")
+        application_id = started.application.id
+        wait_for(lambda: [t.name for t in open_tasks(engine, db, application_id) if t.kind == "task"] == ["escalate"],
+                 timeout=15, what="the deadline")
+    view = show(engine, db, application_id)
+    assert view["approval_routes"][0]["status"] == "cancelled"
+    kinds = sorted(t["kind"] for t in view["open_tasks"])
+    assert kinds == ["circulate", "task"]  # 供覧 blocks nothing and stays; the approver's task is gone

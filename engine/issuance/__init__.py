@@ -1,0 +1,1 @@
+"""Issued documents: templates rendered to PDF, numbered, sealed (PAdES), stored and verified."""
