@@ -27,6 +27,7 @@ system-packages:
 
 run: install system-packages
 	$(BIN)/madoguchi db upgrade
+	test -f "$(MADOGUCHI_HOME)/seal/seal.p12" || $(BIN)/madoguchi seal init-dev
 	$(BIN)/madoguchi deploy workflows
 	$(BIN)/madoguchi demo
 

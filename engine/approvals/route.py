@@ -163,7 +163,8 @@ class RouteService:
                 self._decide(step, route, task, skipped, actor, "approve_ahead",
                              on_behalf_of=", ".join(self._absent_holders(step, route.plan[skipped]["targets"]))
                              or None)
-            position = ahead_to
+            position = route.position = ahead_to
+            step.connection.execute(update(ROUTES).where(ROUTES.c.id == route.id).values(position=position))
         kind = route.plan[position]["kind"]
         if decision == "reject" and kind != DECIDE:
             raise BadInput("only the deciding level can reject (却下); return the case instead")

@@ -8,6 +8,7 @@ by then) but uses the original source lines.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -227,6 +228,25 @@ class BpmnLinter:
         elif name not in self.context.operations:
             self.problem(element, f"no installed plugin provides the operation {name!r}",
                          "install the plugin that provides it, or correct the operation name")
+        elif name == "issue_document" and operator is not None:
+            self._check_document_template(element, operator)
+
+    def _check_document_template(self, element: etree._Element, operator: etree._Element) -> None:
+        """A sealed document needs its template in the bundle: say so now, not when the first
+        application reaches the task."""
+        params = {p.get("id"): (p.get("value") or "").strip()
+                  for p in operator.iter(spiff("parameter"))}
+        literal = re.fullmatch(r"""(["'])([^"'\\]+)\1""", params.get("template", ""))
+        if "template" not in params:
+            self.problem(element, "issue_document needs the parameter template",
+                         "add a parameter template naming a file of the bundle's documents/ folder, "
+                         "e.g. \"certificate\" for documents/certificate.toml")
+        elif literal and self.context.files is not None:
+            name = literal.group(2)
+            wanted = {f"documents/{name}.toml", f"documents/{name}"}
+            if not any(getattr(f, "path", None) in wanted for f in self.context.files):
+                self.problem(element, f"the document template {name!r} is not in the bundle",
+                             f"add documents/{name}.toml to the bundle (see docs/documents.md)")
 
     def _check_subProcess(self, element: etree._Element) -> None:
         if element.get("triggeredByEvent") != "true":

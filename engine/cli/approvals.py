@@ -120,12 +120,14 @@ def add_absence(cli: CliContext, user, starts, ends, substitute, reason, as_json
 
 @absences_group.command("list")
 @click.option("--user", default=None)
+@click.option("--all", "include_past", is_flag=True, help="Include absences that have ended.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_cli
-def list_absences(cli: CliContext, user, as_json) -> None:
-    """Absences, current and future first by start."""
+def list_absences(cli: CliContext, user, include_past, as_json) -> None:
+    """Current and future absences (with --all, past ones too), by start."""
+    current_at = None if include_past else datetime.now().astimezone()
     with cli.database.transaction() as session:
-        rows = [_absence_dict(a) for a in cli.engine.absences(session, user=user)]
+        rows = [_absence_dict(a) for a in cli.engine.absences(session, user=user, current_at=current_at)]
     if as_json:
         emit_json(rows)
         return

@@ -167,3 +167,19 @@ def test_a_retried_issuance_keeps_its_number_and_the_file_is_never_replaced(offi
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(IssuedDocument)) == 1
         assert office.issued_documents(session)[0].storage_key == first_key
+
+
+def test_a_missing_template_is_refused_at_deploy(engine, db, tmp_path):
+    import shutil
+
+    from engine.errors import DeployRefused
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, bundle)
+    (bundle / "documents" / "notice.toml").unlink()
+    with db.transaction() as session, pytest.raises(DeployRefused) as refused:
+        engine.deploy(session, bundle)
+    (problem,) = refused.value.problems
+    assert problem.element_id == "issue" and problem.line is not None
+    assert "document template 'notice' is not in the bundle" in problem.message
+    assert "documents/notice.toml" in problem.fix
