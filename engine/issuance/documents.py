@@ -182,7 +182,10 @@ class IssuanceService:
         prepared = prepare(template, reservation.data, number=reservation.number, issued_at=issued_at,
                            document_id=reservation.public_id)
         facts = IssueFacts(number=reservation.number, issued_at=issued_at, document_id=reservation.public_id,
-                           verify_url=verify_url(self.engine.settings.public_url, reservation.public_id),
+                           # The QR code carries the id and the statement's hash, so a paper copy
+                           # can be checked against the register without typing anything.
+                           verify_url=verify_url(self.engine.settings.public_url, reservation.public_id)
+                           + f"?h={prepared.digest}",
                            content_sha256=prepared.digest)
         pdf = render_document(prepared, facts)
         sealed = self.sealer().seal(pdf, reason=f"{template.title} {reservation.number}",

@@ -5,6 +5,7 @@ appended as an incremental update → ours says altered (pdfsig still says valid
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,6 +87,11 @@ def test_done_means_the_whole_chain(office, db, cli, tmp_path, settings):
     pdf = download(office, db, document.public_id, tmp_path / "notice.pdf")
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(DocumentDownload)) == 1
+    # The QR code leads to the verification page with the document's id and its statement's hash.
+    subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "page")], check=True)
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "page.png")], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    assert decoded == f"{settings.public_url}/verify/{document.public_id}?h={document.content_sha256}"
     ours = cli("verify", str(pdf), "--json")
     assert ours.exit_code == 0, ours.output
     verdict = json.loads(ours.stdout)
