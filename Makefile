@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MADOGUCHI_HOME ?= $(CURDIR)/var
 
-.PHONY: run test bench lint install install-test system-packages clean
+.PHONY: run test bench lint install install-test system-packages translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: install-test
 
 bench: install system-packages
 	$(BIN)/python bench/run.py
+
+translations: install
+	$(BIN)/python scripts/translations.py
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -226,6 +226,13 @@ class Engine:
     def users(self, session: Session):
         return identity.users(session)
 
+    def authenticate(self, session: Session, name: str, password: str):
+        """The staff user (name, display name, groups) if the password is right, else None."""
+        return identity.authenticate(session, name, password)
+
+    def staff_user(self, session: Session, name: str):
+        return identity.staff_user(session, name)
+
     # -- audit ----------------------------------------------------------------------------
 
     # -- approval routes (docs/approval.md) -------------------------------------------------

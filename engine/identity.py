@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
@@ -26,6 +28,35 @@ def check_password(stored: str | None, password: str) -> bool:
         return _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+#: Verified when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("no such user")
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    name: str
+    display_name: str | None
+    groups: frozenset[str]
+
+
+def staff_user(session: Session, name: str) -> StaffUser | None:
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        return None
+    return StaffUser(user.name, user.display_name, frozenset(groups_of(session, user.name)))
+
+
+def authenticate(session: Session, name: str, password: str) -> StaffUser | None:
+    """The user if ``password`` is theirs; None otherwise (without saying which part was wrong)."""
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None or not user.password_hash:
+        check_password(_DUMMY_HASH, password)
+        return None
+    if not check_password(user.password_hash, password):
+        return None
+    return StaffUser(user.name, user.display_name, frozenset(groups_of(session, user.name)))
 
 
 def groups_of(session: Session, user_name: str) -> set[str]:

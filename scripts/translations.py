@@ -1,0 +1,82 @@
+"""Build the web UI's Japanese catalogue: extract every string, fill it from the part files,
+write messages.po and compile messages.mo.
+
+    python scripts/translations.py          build (make translations)
+    python scripts/translations.py --check  exit 1 listing strings without a translation
+
+The Japanese lives in ``webui/translations/ja/parts/*.po``, one file per area of the UI, so
+that areas are translated side by side without editing one shared file. ``messages.po`` and
+``messages.mo`` are generated from them and committed (the app reads the .mo).
+"""
+
+from __future__ import annotations
+
+import sys
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+REPO = Path(__file__).resolve().parent.parent
+WEBUI = REPO / "webui"
+JA = WEBUI / "translations" / "ja" / "LC_MESSAGES"
+PARTS = WEBUI / "translations" / "ja" / "parts"
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+
+
+def extracted() -> dict[str, list[str]]:
+    """msgid → where it is used."""
+    found: dict[str, list[str]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(WEBUI), METHODS, options_map=OPTIONS, keywords={"_": None, "gettext": None, "lazy_gettext": None}):
+        if isinstance(message, tuple):
+            message = message[0]
+        found.setdefault(message, []).append(f"webui/{filename}:{lineno}")
+    return found
+
+
+def translations() -> dict[str, str]:
+    known: dict[str, str] = {}
+    for part in sorted(PARTS.glob("*.po")):
+        with part.open("rb") as handle:
+            for message in read_po(handle, locale="ja"):
+                if message.id and message.string:
+                    known.setdefault(str(message.id), str(message.string))
+    return known
+
+
+def build() -> tuple[Catalog, list[tuple[str, list[str]]]]:
+    used, known = extracted(), translations()
+    catalog = Catalog(locale="ja", project="Madoguchi", fuzzy=False)
+    missing = []
+    for msgid, places in sorted(used.items()):
+        text = known.get(msgid)
+        if text is None:
+            missing.append((msgid, places))
+        catalog.add(msgid, text or "", locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places])
+    return catalog, missing
+
+
+def main(argv: list[str]) -> int:
+    catalog, missing = build()
+    if "--check" in argv:
+        for msgid, places in missing:
+            print(f"{places[0]}: no Japanese for {msgid!r} — add it to webui/translations/ja/parts/*.po")
+        return 1 if missing else 0
+    JA.mkdir(parents=True, exist_ok=True)
+    with (JA / "messages.po").open("wb") as handle:
+        write_po(handle, catalog, omit_header=True, sort_output=True)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    (JA / "messages.mo").write_bytes(compiled.getvalue())
+    for msgid, places in missing:
+        print(f"{places[0]}: no Japanese for {msgid!r}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
