@@ -30,6 +30,7 @@ run: install system-packages
 	test -f "$(MADOGUCHI_HOME)/seal/seal.p12" || $(BIN)/madoguchi seal init-dev
 	$(BIN)/madoguchi deploy workflows
 	$(BIN)/madoguchi demo
+	$(BIN)/madoguchi serve --host 127.0.0.1 --port 5000
 
 test: install-test
 	scripts/system-packages --test

@@ -9,7 +9,10 @@ from engine.cli.context import CliContext, pass_cli
 DEMO_USERS = {
     "tanaka": ["seikatsu-eisei"],             # 生活衛生課 担当
     "suzuki": ["seikatsu-eisei-kakaricho"],   # 生活衛生課 係長
+    "admin": ["admin"],                       # システム管理者
 }
+#: The demo users' password for the web UI (a demo instance only: never use it elsewhere).
+DEMO_PASSWORD = "madoguchi-demo"
 SAMPLE_KEY = "dog-registration"
 SAMPLE_DATA = {"applicant": {"name": "山田 花子", "address": "本町1-2-3"}, "dog_name": "ポチ", "kind": "new"}
 
@@ -28,10 +31,11 @@ def demo(cli: CliContext, workflows: Path) -> None:
     engine.upgrade_database()
     with db.transaction() as session:
         for name, groups in DEMO_USERS.items():
-            engine.add_user(session, name, groups=groups)
+            engine.add_user(session, name, groups=groups, password=DEMO_PASSWORD)
         if not any(d.key == SAMPLE_KEY for d in engine.definitions(session)):
             engine.deploy(session, workflows / SAMPLE_KEY)
-    _say("demo users: " + ", ".join(f"{n} ({', '.join(g)})" for n, g in DEMO_USERS.items()))
+    _say("demo users: " + ", ".join(f"{n} ({', '.join(g)})" for n, g in DEMO_USERS.items())
+         + f" — web sign-in password: {DEMO_PASSWORD}")
 
     with db.transaction() as session:
         started = engine.start(session, SAMPLE_KEY, data=SAMPLE_DATA, actor="yamada.hanako")
