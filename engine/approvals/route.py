@@ -236,6 +236,10 @@ class RouteService:
     def _authorize(self, step, human, route, candidate: bool, actor: str, decision: str):
         """(mode, on behalf of, position acted up to): "normal", "daiketsu" (代決) or "hikiage" (引上げ)."""
         if human.assignee and human.assignee != actor:
+            # A claimed task stays its holder's, unless they are away and the actor decides for them.
+            away = people.absent(step.session, [human.assignee], step.now)
+            if human.kind == "approve" and away.get(human.assignee) == actor:
+                return "daiketsu", human.assignee, None
             raise PermissionRefused(f"task {human.id} is claimed by {human.assignee}, not {actor}")
         if candidate or human.assignee == actor:
             return "normal", None, None

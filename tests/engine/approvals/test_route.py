@@ -321,3 +321,21 @@ def test_an_interrupting_deadline_cancels_the_route_and_its_tasks(engine, db, tm
     assert view["approval_routes"][0]["status"] == "cancelled"
     kinds = sorted(t["kind"] for t in view["open_tasks"])
     assert kinds == ["circulate", "task"]  # 供覧 blocks nothing and stays; the approver's task is gone
+
+
+def test_daiketsu_on_a_task_the_absent_decision_maker_had_claimed(office, db):
+    add_user(office, db, "kondo", "kacho-dairi")
+    application_id = drafted(office, db)
+    decide(office, db, only(office, db, application_id)["id"], "sato", "approve")
+    decide(office, db, only(office, db, application_id, "consult")["id"], "kato", "agree")
+    final = only(office, db, application_id)
+    with db.transaction() as session:
+        office.claim(session, final["id"], actor="suzuki")
+    with pytest.raises(PermissionRefused, match="claimed by suzuki"):
+        decide(office, db, final["id"], "kondo", "approve")
+    absent(office, db, "suzuki", substitute="kondo")
+    with pytest.raises(PermissionRefused):
+        decide(office, db, final["id"], "sato", "approve")  # not the substitute
+    result = decide(office, db, final["id"], "kondo", "approve", comment="出張中につき代決")
+    assert result.application.status == "approved"
+    assert decisions(office, db, application_id)[-1] == ("課長", "kondo", "suzuki", "approve")
