@@ -12,15 +12,18 @@ from flask import Flask
 from engine.config import Settings
 from engine.facade import Engine
 from engine.plugins import call_each
-from webui import i18n, security
+from webui import i18n, oidc, security
 from webui.errors import register_error_pages
+from webui.oidc import OidcSettings
 
 
-def create_app(engine: Engine | None = None, *, config: dict | None = None) -> Flask:
+def create_app(engine: Engine | None = None, *, config: dict | None = None,
+               oidc_settings: OidcSettings | None = None) -> Flask:
     """The web app for ``engine`` (made from the environment when not given).
 
     Blueprints: ``auth`` (staff sign-in), ``office`` (approvers), ``admin``, ``verify``
-    (public document verification). Plugins add theirs through ``madoguchi_blueprints``.
+    (public document verification), and ``oidc`` when single sign-on is configured (from the
+    environment, or ``oidc_settings``). Plugins add theirs through ``madoguchi_blueprints``.
     """
     engine = engine or Engine(Settings.from_env())
     app = Flask(__name__)
@@ -37,6 +40,7 @@ def create_app(engine: Engine | None = None, *, config: dict | None = None) -> F
     app.extensions["madoguchi"] = engine
     i18n.init_app(app)
     security.init_app(app)
+    oidc.init_app(app, oidc_settings if oidc_settings is not None else OidcSettings.from_env())
     register_error_pages(app)
     _register_blueprints(app, engine)
     return app

@@ -56,13 +56,20 @@ def sign_in():
     if user is None:
         flash(_("The user name or the password is not right."), "error")
         return render_template("sign_in.html", next=request.form.get("next", ""), name=name), 401
+    start_session(user.name, via="password")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def start_session(user_name: str, *, via: str) -> None:
+    """A new session for a user who just proved who they are: nothing of the earlier cookie
+    survives (no session fixation) but the chosen language."""
     language = session.get("lang")
-    session.clear()  # a new session on sign-in: no fixation of an earlier cookie
+    session.clear()
     session.permanent = True
-    session["user"] = user.name
+    session["user"] = user_name
+    session["signed_in_via"] = via
     if language:
         session["lang"] = language
-    return redirect(_safe_next(request.form.get("next")))
 
 
 @blueprint.post("/sign-out")
