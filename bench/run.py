@@ -45,6 +45,7 @@ if str(REPO) not in sys.path:
 
 import issuance as issuance_bench  # bench/issuance.py
 import jobs as job_bench  # bench/jobs.py
+import web as web_bench  # bench/web.py
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -508,6 +509,10 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     emit("task_list_ms_p50", percentile(timing.samples_ms, 50))
     emit("task_list_ms_p95", percentile(timing.samples_ms, 95))
     assert timing.rows == 50, f"the task list returned {timing.rows} rows, expected 50"
+    page_ms = web_bench.time_task_list_page(engine, database, TASK_LIST_USER, TASK_LIST_USER_GROUPS,
+                                            repeats=args.tasklist_repeats, warmup=args.tasklist_warmup)
+    emit("task_list_page_ms_p50", percentile(page_ms, 50))
+    emit("task_list_page_ms_p95", percentile(page_ms, 95))
 
 
 def run_jobs(args: argparse.Namespace, engine: Engine, database: Database, home: Path) -> None:
