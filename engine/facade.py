@@ -293,6 +293,108 @@ class Engine:
 
         return verify_pdf(self, session, pdf)
 
+    def diagram(self, session: Session, application_id: int):
+        """The application's BPMN and where it stands (engine.diagram.DiagramState)."""
+        from engine.diagram import diagram_state
+
+        application = self.applications.get(session, application_id)
+        definition = session.get(Definition, application.definition_id)
+        workflow = self.applications.workflow_of(session, application)
+        return diagram_state(workflow, self.catalog.files(session, definition.id), definition.process_id)
+
     def verify_audit(self, session: Session) -> list[audit.AuditFinding]:
         """Findings of the audit chains and of the signed decision records."""
         return list(audit.verify_chains(session)) + verify_decisions(session)
+
+    # -- the office: approvers' task lists and task pages (engine.office_queries) -------------
+
+    def office_tasks(self, session: Session, *, user: str, tab: str = "mine", filters=None, sort: str = "received",
+                     page: int = 1, per_page: int = 50):
+        """One page of a tab (mine, groups, delegated, overdue) of ``user``'s open tasks, filtered
+        (``office_queries.TaskFilters``) and sorted (received, due), with the count of every tab."""
+        from engine import office_queries
+
+        return office_queries.office_tasks(session, user=user, tab=tab, filters=filters, sort=sort, page=page,
+                                           per_page=per_page)
+
+    def procedures(self, session: Session) -> list[tuple[str, str | None]]:
+        """(key, title) of every deployed procedure (its latest version's title)."""
+        from engine import office_queries
+
+        return office_queries.procedures(session)
+
+    def task(self, session: Session, task_id: str) -> HumanTask:
+        """A task, open or closed (NotFound if there is none)."""
+        from engine import office_queries
+
+        return office_queries.task(session, task_id)
+
+    def may_see_task(self, session: Session, task_id: str, user: str) -> bool:
+        """Whether ``user`` may look at the task: a candidate, the assignee, whoever completed it,
+        the substitute of an absent holder, or a holder of a later step of its route."""
+        from engine import office_queries
+
+        return office_queries.may_see(session, office_queries.task(session, task_id), user)
+
+    def task_form(self, session: Session, task_id: str) -> dict | None:
+        """The JSON Schema of the task's form (its ``formKey``), or None."""
+        from engine import office_queries
+
+        return office_queries.task_form(session, self.catalog, office_queries.task(session, task_id))
+
+    def task_form_errors(self, session: Session, task_id: str, data: dict) -> list:
+        """How ``data`` fails the task's form, field by field (``office_queries.FieldError``); [] if it passes."""
+        from engine import office_queries
+
+        return office_queries.form_errors(self.task_form(session, task_id), data)
+
+    def route_choices(self, session: Session, task_id: str):
+        """For a route task: its decisions, those needing a reason, the steps a return may go to
+        (``office_queries.RouteChoices``); None for a task of the diagram."""
+        from engine import office_queries
+
+        return office_queries.route_choices(session, office_queries.task(session, task_id))
+
+    # -- the admin pages: versions and diffs, the applications cockpit (engine.admin_queries) ---
+
+    def definition_versions(self, session: Session, key: str) -> list[Definition]:
+        """Every version of procedure ``key``, oldest first (NotFound if none is deployed)."""
+        from engine import admin_queries
+
+        return admin_queries.definition_versions(session, key)
+
+    def definition_version(self, session: Session, key: str, version: int):
+        """(the version, its files as ``admin_queries.VersionFile``: path, kind, size)."""
+        from engine import admin_queries
+
+        definition = admin_queries.definition_version(session, key, version)
+        return definition, admin_queries.version_files(session, definition.id)
+
+    def definition_diff(self, session: Session, key: str, old: int, new: int):
+        """Per file, the unified diff from version ``old`` to ``new`` (``admin_queries.FileDiff``)."""
+        from engine import admin_queries
+
+        return admin_queries.diff_versions(session, key, old, new)
+
+    def search_applications(self, session: Session, *, reference: str | None = None, procedure: str | None = None,
+                            status: str | None = None, started_by: str | None = None, page: int = 1,
+                            per_page: int = 50):
+        """One page (``admin_queries.ApplicationPage``) of applications, newest first: part of the
+        reference, the procedure key, the status and who started it narrow the search."""
+        from engine import admin_queries
+
+        search = admin_queries.ApplicationSearch(reference=reference, procedure=procedure, status=status,
+                                                 started_by=started_by)
+        return admin_queries.search_applications(session, search, page=page, per_page=per_page)
+
+    def application_statuses(self, session: Session) -> list[str]:
+        from engine import admin_queries
+
+        return admin_queries.application_statuses(session)
+
+    def application_jobs(self, session: Session, application_id: int) -> list[Job]:
+        """The background jobs of an application (pending, running, or failed into an incident)."""
+        from engine import admin_queries
+
+        self.applications.get(session, application_id)
+        return admin_queries.application_jobs(session, application_id)

@@ -49,10 +49,11 @@ def create_app(engine: Engine | None = None, *, config: dict | None = None,
 def _register_blueprints(app: Flask, engine: Engine) -> None:
     from webui.admin import blueprint as admin
     from webui.auth import blueprint as auth
+    from webui.diagram import blueprint as diagram
     from webui.office import blueprint as office
     from webui.verify import blueprint as verify
 
-    for blueprint in (auth, office, admin, verify):
+    for blueprint in (auth, office, admin, diagram, verify):
         app.register_blueprint(blueprint)
     for _plugin, blueprints in call_each(engine.plugin_manager, "madoguchi_blueprints", engine=engine):
         for blueprint in blueprints or ():
