@@ -40,7 +40,7 @@ from engine.plugins import (
 from engine.runtime.retry_policy import RetryPolicy
 from engine.scripting import SandboxEnvironment, ScriptLimits
 from engine.store.database import Database, upgrade_database
-from engine.store.models import Application, Definition, HumanTask, Incident, Job, User
+from engine.store.models import Application, Definition, HumanTask, Incident, Job, User, utcnow
 from engine.triggers import Schedules
 from engine.views import ApplicationView, application_view
 
@@ -292,6 +292,12 @@ class Engine:
         from engine.issuance.verification import verify_pdf
 
         return verify_pdf(self, session, pdf)
+
+    def procedure_report(self, session: Session, *, since: datetime, until: datetime):
+        """Per procedure: applications per month, share on line, median days, overdue tasks."""
+        from engine.reports import procedure_report
+
+        return procedure_report(session, since, until, utcnow())
 
     def diagram(self, session: Session, application_id: int):
         """The application's BPMN and where it stands (engine.diagram.DiagramState)."""
