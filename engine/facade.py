@@ -404,3 +404,16 @@ class Engine:
 
         self.applications.get(session, application_id)
         return admin_queries.application_jobs(session, application_id)
+
+    # -- the form builder: a version's source files (engine.form_builder) ----------------------
+
+    def definition_files(self, session: Session, key: str, version: int | None = None):
+        """(the version of ``key`` — the latest when ``version`` is None —, its source files as
+        ``SourceFile``: path, kind, content), NotFound if there is no such version."""
+        from engine import admin_queries
+
+        if version is None:
+            definition = self.catalog.latest(session, key)
+        else:
+            definition = admin_queries.definition_version(session, key, version)
+        return definition, self.catalog.files(session, definition.id)
