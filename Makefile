@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export MADOGUCHI_HOME ?= $(CURDIR)/var
 
-.PHONY: run test bench lint install install-test system-packages translations clean
+.PHONY: run test bench lint install install-test system-packages translations screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench: install system-packages
 
 translations: install
 	$(BIN)/python scripts/translations.py
+
+# PNGs of the key pages for the documentation, from a throw-away demo instance.
+screenshots: install-test
+	scripts/system-packages --test
+	$(BIN)/python scripts/screenshots.py
 
 lint: install-test
 	$(BIN)/ruff check .
