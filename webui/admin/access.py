@@ -1,13 +1,12 @@
-"""Administration: procedures (definitions and their versions)."""
+"""Who may use the admin area: members of the group ``admin``; everybody else gets 403."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort
 
 from webui.auth import current_user, login_required
-from webui.db import engine, transaction
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,12 +32,3 @@ def admin_required(view):
 @blueprint.app_context_processor
 def _admin_in_templates():
     return {"is_admin": lambda: is_admin(current_user())}
-
-
-@blueprint.get("/")
-@admin_required
-def definitions():
-    with transaction() as session:
-        rows = [{"key": d.key, "version": d.version, "title": d.title, "created_at": d.created_at,
-                 "deployed_by": d.deployed_by} for d in engine().definitions(session)]
-    return render_template("admin/definitions.html", definitions=rows)

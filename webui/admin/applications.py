@@ -1,0 +1,87 @@
+"""The applications cockpit: search applications, look into one (data, tasks, jobs, history,
+approval routes, decisions, incidents) and retry a failed job."""
+
+from __future__ import annotations
+
+import json
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import Conflict
+from webui.admin.access import admin_required, blueprint
+from webui.auth import current_user
+from webui.db import engine, transaction
+
+PER_PAGE = 50
+SEARCH_FIELDS = ("reference", "procedure", "status", "started_by")
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+@blueprint.app_template_filter("admin_json")
+def readable_json(value, indent: int | None = None) -> str:
+    """JSON as staff read it: Japanese left as it is (not \\u escapes), keys sorted."""
+    return json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=True, default=str)
+
+
+@blueprint.get("/applications")
+@admin_required
+def applications():
+    search = {name: request.args.get(name, "").strip() for name in SEARCH_FIELDS}
+    with transaction() as session:
+        found = engine().search_applications(session, page=_page_number(), per_page=PER_PAGE,
+                                             **{name: value or None for name, value in search.items()})
+        procedures = engine().procedures(session)
+        statuses = engine().application_statuses(session)
+    query = {name: value for name, value in search.items() if value}  # kept by the page links
+    return render_template("admin/applications.html", found=found, search=search, query=query,
+                           procedures=procedures, statuses=statuses)
+
+
+@blueprint.get("/applications/<int:application_id>")
+@admin_required
+def application(application_id: int):
+    with transaction() as session:
+        view = engine().show(session, application_id)
+        jobs = engine().application_jobs(session, application_id)
+        page = {
+            "application": view.application, "definition": view.definition,
+            "data_json": readable_json(view.data, indent=2),
+            "tasks": [t for t in view.tasks if t.status == "open"], "history": view.history,
+            "incidents": view.incidents, "routes": view.routes, "decisions": view.decisions, "jobs": jobs,
+        }
+        return render_template("admin/application.html", **page)
+
+
+@blueprint.get("/incidents")
+@admin_required
+def incidents():
+    with transaction() as session:
+        rows = engine().incidents(session)
+        return render_template("admin/incidents.html", incidents=rows)
+
+
+@blueprint.post("/incidents/<int:incident_id>/retry")
+@admin_required
+def retry_incident(incident_id: int):
+    try:
+        with transaction() as session:
+            incident = engine().retry_incident(session, incident_id, actor=current_user().name)
+            application_id = incident.application_id
+    except Conflict as conflict:
+        # someone else retried or resolved it meanwhile: say so on the page it came from
+        flash(str(conflict), "error")
+        return redirect(_back())
+    flash(_("Incident %(id)s: the job runs again.", id=incident_id), "info")
+    if application_id is not None:
+        return redirect(url_for("admin.application", application_id=application_id))
+    return redirect(url_for("admin.incidents"))
+
+
+def _back() -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else url_for("admin.incidents")

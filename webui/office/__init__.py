@@ -1,0 +1,12 @@
+"""The office: approvers' task lists (``task_list``) and task pages (``task_page``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("office", __name__, url_prefix="/office")
+
+# The view modules register their routes on the blueprint when imported.
+from webui.office import task_list, task_page  # noqa: E402,F401
+
+__all__ = ["blueprint"]
