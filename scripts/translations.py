@@ -12,6 +12,7 @@ that areas are translated side by side without editing one shared file. ``messag
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -51,7 +52,9 @@ def translations() -> dict[str, str]:
 
 def build() -> tuple[Catalog, list[tuple[str, list[str]]]]:
     used, known = extracted(), translations()
-    catalog = Catalog(locale="ja", project="Madoguchi", fuzzy=False)
+    # Fixed dates: the compiled catalogue must depend only on the strings (a test compares it).
+    fixed = datetime(2026, 1, 1, tzinfo=UTC)
+    catalog = Catalog(locale="ja", project="Madoguchi", fuzzy=False, creation_date=fixed, revision_date=fixed)
     missing = []
     for msgid, places in sorted(used.items()):
         text = known.get(msgid)
