@@ -100,13 +100,18 @@ class Step:
         while messages.deliver_buffered(self.session, application, workflow, self):
             run_until_waiting(workflow)
         self._route_thrown_events(workflow)
-        self._cancel_routes(workflow)
+        routes_gone, calls_gone = self._gone_calls(workflow)
+        if routes_gone:
+            service.routes.cancel(self, routes_gone)
         service.routes.start_pending(self, workflow)
         ready = ready_human_tasks(workflow)
         opened = self._sync_tasks(ready)
         waits = messages.sync_subscriptions(self.session, application, workflow, known=application.message_waits)
         self._enqueue_service_calls(workflow)
-        self._drop_cancelled_calls(workflow)
+        if calls_gone:
+            # Cancelled while its job waited (an interrupting timer, a message): the call must not
+            # reach the outside world any more. A job already running finds the task gone.
+            drop_service_jobs(self.session, self.application.id, calls_gone)
         old_timer = application.next_timer_at
         values = {
             "state": service.serializer.dump(workflow),
@@ -251,28 +256,14 @@ class Step:
                                  idempotency_key=f"{self.application.reference}/{task.id}")
             task.internal_data[CALL_KEY]["enqueued"] = True
 
-    def _gone_calls(self, workflow: BpmnWorkflow) -> set[str]:
-        """Service tasks that waited before this step and no longer do, except the one whose
-        job this step completes (that job was taken in this transaction)."""
+    def _gone_calls(self, workflow: BpmnWorkflow) -> tuple[set[str], set[str]]:
+        """(approval routes, other service calls) that waited before this step and no longer
+        do — except the call whose job this step completes (taken in this transaction)."""
         if not self.calls_before:
-            return set()
-        return self.calls_before - waiting_calls(workflow) - {self.completed_call}
-
-    def _cancel_routes(self, workflow: BpmnWorkflow) -> None:
-        """Approval routes whose waiting task was cancelled end with it."""
-        gone = {task_id for task_id in self._gone_calls(workflow)
-                if _operation_of(workflow, task_id) == ROUTE_OPERATION}
-        if gone:
-            self.service.routes.cancel(self, gone)
-
-    def _drop_cancelled_calls(self, workflow: BpmnWorkflow) -> None:
-        """A service task cancelled while its job waited (an interrupting timer, a message)
-        must not call the outside world any more: its job goes. A job already running
-        finds the task gone and drops its result."""
-        gone = {task_id for task_id in self._gone_calls(workflow)
-                if _operation_of(workflow, task_id) != ROUTE_OPERATION}
-        if gone:
-            drop_service_jobs(self.session, self.application.id, gone)
+            return set(), set()
+        gone = self.calls_before - waiting_calls(workflow) - {self.completed_call}
+        routes = {task_id for task_id in gone if _operation_of(workflow, task_id) == ROUTE_OPERATION}
+        return routes, gone - routes
 
     def _status(self, workflow: BpmnWorkflow, ready: dict) -> str:
         """The public status: an explicit ``status`` property of an open task or of the end event

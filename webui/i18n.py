@@ -6,7 +6,7 @@ lives in the session (staff and applicants switch with the link in every page's 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
@@ -60,4 +60,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
 
 
-__all__ = ["init_app", "local_date", "date", "LANGUAGES"]
+__all__ = ["init_app", "local_date", "LANGUAGES"]

@@ -402,14 +402,9 @@ def attachments_in(data, found: list | None = None) -> list[dict]:
     return found
 
 
-def open_route(session: Session, application_id: int) -> ApprovalRoute | None:
-    return session.scalars(select(ApprovalRoute).where(ApprovalRoute.application_id == application_id)
-                           .order_by(ApprovalRoute.id.desc()).limit(1)).first()
-
-
 def routes_of(session: Session, application_id: int) -> list[ApprovalRoute]:
     return list(session.scalars(select(ApprovalRoute).where(ApprovalRoute.application_id == application_id)
                                 .order_by(ApprovalRoute.id)))
 
 
-__all__ = ["RouteService", "attachments_in", "routes_of", "open_route"]
+__all__ = ["RouteService", "attachments_in", "routes_of"]

@@ -28,7 +28,7 @@ from uuid import UUID
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.errors import BadInput, Conflict, MadoguchiError, NotFound
+from engine.errors import BadInput, Conflict, NotFound
 from engine.issuance.numbering import format_number, take_serial
 from engine.storage import engine_storage
 from engine.store.models import Application, Definition, DocumentDownload, IssuedDocument, utcnow
@@ -41,10 +41,6 @@ _JST = timezone(timedelta(hours=9), "JST")
 
 DOCUMENTS = IssuedDocument.__table__
 DOWNLOADS = DocumentDownload.__table__
-
-
-class IssuanceFailed(MadoguchiError):
-    """A document could not be issued (no template, a template error, sealing failed …)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +87,6 @@ class IssuanceService:
     def __init__(self, engine):
         self.engine = engine
         self._templates: dict[str, object] = {}
-        self._sealer = None
         self._trust = None
         self._lock = threading.Lock()
 
@@ -204,15 +199,12 @@ class IssuanceService:
         return template
 
     def sealer(self):
-        """The organisation's seal, loaded once per process (its key is not re-read per document)."""
-        if self._sealer is None:
-            from engine.issuance.seal import Sealer
-            from engine.issuance.seal_settings import SealSettings
+        """The organisation's seal. ``Sealer.from_settings`` keeps it per process and reloads it
+        when the seal file changes, so the key is not re-read per document yet a renewed seal is used."""
+        from engine.issuance.seal import Sealer
+        from engine.issuance.seal_settings import SealSettings
 
-            with self._lock:
-                if self._sealer is None:
-                    self._sealer = Sealer.from_settings(SealSettings.from_env(self.engine.settings.home))
-        return self._sealer
+        return Sealer.from_settings(SealSettings.from_env(self.engine.settings.home))
 
     def trust(self) -> Trust:
         """The roots (and CRLs) a verifier trusts, read once per process and again when a file changes."""
@@ -287,4 +279,4 @@ class IssuanceService:
                                     .order_by(DocumentDownload.at)))
 
 
-__all__ = ["ISSUE_OPERATION", "IssuanceService", "IssuanceFailed", "document_summary", "verify_url"]
+__all__ = ["ISSUE_OPERATION", "IssuanceService", "document_summary", "verify_url"]
