@@ -15,11 +15,15 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.orm import Session
 
 from engine import audit, identity, incidents, tasklist
+from engine.admin_actions import AdminActions
+from engine.api_facade import ApiFacade
+from engine.applicant_facade import ApplicantFacade
 from engine.applications import ApplicationService, StepResult
 from engine.approvals import people
 from engine.approvals.plan import ROUTE_OPERATION
 from engine.approvals.records import decisions_of, verify_decisions
 from engine.approvals.route import RouteService
+from engine.catalogue_facade import CatalogueFacade
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
 from engine.intake import Intake
@@ -27,6 +31,7 @@ from engine.issuance.documents import ISSUE_OPERATION, IssuanceService
 from engine.jobs.worker import Worker, WorkerOptions
 from engine.lifecycle import IncidentInfo, Lifecycle
 from engine.messages import SendResult
+from engine.office_actions import OfficeActions
 from engine.plugins import (
     build_plugin_manager,
     call_all,
@@ -48,7 +53,7 @@ from engine.views import ApplicationView, application_view
 BUILTIN_OPERATIONS = frozenset({ROUTE_OPERATION})
 
 
-class Engine:
+class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiFacade):
     """One per process. Holds caches (parsed specs) that are safe to share between threads."""
 
     def __init__(self, settings: Settings | None = None, *, plugins: tuple = ()):

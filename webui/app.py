@@ -48,14 +48,16 @@ def create_app(engine: Engine | None = None, *, config: dict | None = None,
 
 def _register_blueprints(app: Flask, engine: Engine) -> None:
     from webui.admin import blueprint as admin
+    from webui.api import blueprint as api
     from webui.auth import blueprint as auth
     from webui.diagram import blueprint as diagram
     from webui.form_builder import blueprint as form_builder
     from webui.office import blueprint as office
+    from webui.portal import blueprint as portal
     from webui.reports import blueprint as reports
     from webui.verify import blueprint as verify
 
-    for blueprint in (auth, office, admin, form_builder, reports, diagram, verify):
+    for blueprint in (auth, office, admin, form_builder, reports, diagram, verify, portal, api):
         app.register_blueprint(blueprint)
     for _plugin, blueprints in call_each(engine.plugin_manager, "madoguchi_blueprints", engine=engine):
         for blueprint in blueprints or ():

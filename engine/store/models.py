@@ -530,3 +530,7 @@ class DocumentDownload(Base):
     channel: Mapped[str] = mapped_column(String(20))
     client: Mapped[str | None] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Tables of later areas live in their own modules; importing them here puts them in Base.metadata.
+from engine.store import models_api, models_applicants, models_catalogue, models_office  # noqa: E402, F401, I001

@@ -2,8 +2,10 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
+from engine.store.database import alembic_config
 from engine.store.models import Base
 
 
@@ -13,9 +15,19 @@ def test_migrated_schema_matches_the_models(database_url):
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
             assert differences == []
-            assert MigrationContext.configure(connection).get_current_revision() == "0008"
+            assert MigrationContext.configure(connection).get_current_revision() == _head(database_url)
     finally:
         engine.dispose()
+
+
+def _head(url: str) -> str:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def test_there_is_one_head_and_it_is_the_newest_numbered_migration(database_url):
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    numbers = sorted(revision.revision for revision in script.walk_revisions())
+    assert script.get_heads() == [numbers[-1]]
 
 
 def test_constraint_names_follow_the_convention(database_url):

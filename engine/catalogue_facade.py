@@ -1,0 +1,11 @@
+"""The portal's procedure catalogue and its search.
+
+Mixed into :class:`engine.facade.Engine`; methods follow the façade's rules (the caller's
+session and transaction, nothing committed here).
+"""
+
+from __future__ import annotations
+
+
+class CatalogueFacade:
+    """The portal's procedure catalogue and its search."""

@@ -1,0 +1,13 @@
+"""The applicant portal: the procedure catalogue (``catalogue``) and applicant accounts
+(``accounts``). Public pages live at the site root; staff pages stay under /office and /admin."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("portal", __name__)
+
+# The view modules register their routes on the blueprint when imported.
+from webui.portal import accounts, catalogue  # noqa: E402,F401
+
+__all__ = ["blueprint"]

@@ -1,0 +1,5 @@
+"""Portal views: accounts."""
+
+from __future__ import annotations
+
+from webui.portal import blueprint  # noqa: F401
