@@ -29,6 +29,7 @@ run: install system-packages
 	$(BIN)/madoguchi db upgrade
 	test -f "$(MADOGUCHI_HOME)/seal/seal.p12" || $(BIN)/madoguchi seal init-dev
 	$(BIN)/madoguchi deploy workflows
+	$(BIN)/madoguchi catalogue import workflows/catalogue.csv
 	$(BIN)/madoguchi demo
 	$(BIN)/madoguchi serve --host 127.0.0.1 --port 5000
 

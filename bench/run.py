@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+import catalogue as catalogue_bench  # bench/catalogue.py
 import issuance as issuance_bench  # bench/issuance.py
 import jobs as job_bench  # bench/jobs.py
 import web as web_bench  # bench/web.py
@@ -57,7 +58,7 @@ from sqlalchemy.engine import make_url
 from engine.config import Settings
 from engine.facade import Engine
 from engine.store.database import Database
-from engine.store.models import Application, HumanTask, TaskCandidate, utcnow
+from engine.store.models import Application, Definition, DefinitionFile, HumanTask, TaskCandidate, utcnow
 
 # -- the process ----------------------------------------------------------------------------
 
@@ -312,13 +313,36 @@ def group_name(rank: int) -> str:
 TASK_LIST_USER_GROUPS = [group_name(0), group_name(20), group_name(300)]
 
 
-def open_task_rows(count: int, first_application_id: int, definition_id: int, state: bytes):
+#: Procedures the open tasks belong to (a city runs dozens; a few carry most of the work).
+PROCEDURE_COUNT = 40
+#: Task names as the diagrams and approval routes give them.
+TASK_NAMES = ("Review", "Check documents", "Confirm fee", "Approve", "Issue certificate")
+#: Share of open tasks offered to (or claimed by) the user under test by name: the "mine" tab.
+USER_SHARE = 0.003
+
+
+def procedure_rows(count: int, first_definition_id: int, files: list) -> tuple[list[dict], list[dict]]:
+    """``definitions`` and ``definition_files`` rows for the extra procedures the open tasks
+    belong to: each a copy of the bench process (``files``) under its own key."""
+    now = utcnow()
+    definitions = [{"id": first_definition_id + n, "key": f"bench_procedure_{n:02d}", "version": 1,
+                    "content_hash": f"{n:064x}", "process_id": PROCESS_ID, "title": f"Bench procedure {n:02d}",
+                    "manifest": {}, "deployed_by": "bench", "created_at": now} for n in range(count)]
+    copies = [{"definition_id": d["id"], "path": f.path, "kind": f.kind, "content": f.content}
+              for d in definitions for f in files]
+    return definitions, copies
+
+
+def open_task_rows(count: int, first_application_id: int, definition_ids: list[int], state: bytes):
     """Rows for ``applications``, ``human_tasks`` and ``task_candidates``: one open task per
-    application, offered to 1–2 Zipf-distributed groups (5 % to a named person instead), 10 %
-    claimed by somebody, created over the last 90 days."""
+    application of one of ``definition_ids`` (Zipf-distributed), offered to 1–2
+    Zipf-distributed groups (5 % to a named person instead), 10 % claimed by somebody,
+    created over the last 90 days; 60 % have a due date 7–60 days after they were created
+    (about 40 % of those are overdue), 15 % are 決裁 (``approve``) tasks."""
     rng = random.Random(20261127)
     groups = [group_name(rank) for rank in range(GROUP_COUNT)]
     weights = [1 / (rank + 1) for rank in range(GROUP_COUNT)]
+    procedure_weights = [1 / (rank + 1) for rank in range(len(definition_ids))]
     now = utcnow()
     applications, tasks, candidates = [], [], []
     for n in range(count):
@@ -327,27 +351,34 @@ def open_task_rows(count: int, first_application_id: int, definition_id: int, st
         task_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         draw = rng.random()
         if draw < 0.05:
-            task_groups, task_users = [], [f"staff-{rng.randrange(STAFF_COUNT)}"]
+            named = TASK_LIST_USER if rng.random() < USER_SHARE / 0.05 else f"staff-{rng.randrange(STAFF_COUNT)}"
+            task_groups, task_users = [], [named]
         else:
             task_groups = list(dict.fromkeys(rng.choices(groups, weights, k=2 if draw < 0.15 else 1)))
             task_users = []
-        assignee = f"staff-{rng.randrange(STAFF_COUNT)}" if rng.random() < 0.10 else None
+        assignee = None
+        if rng.random() < 0.10:
+            assignee = TASK_LIST_USER if rng.random() < USER_SHARE else f"staff-{rng.randrange(STAFF_COUNT)}"
+        due = created + timedelta(days=rng.uniform(7, 60)) if rng.random() < 0.6 else None
+        kind = "approve" if rng.random() < 0.15 else "task"
         applications.append({
-            "id": app_id, "reference": f"BENCH-{app_id:09d}", "definition_id": definition_id,
+            "id": app_id, "reference": f"BENCH-{app_id:09d}",
+            "definition_id": rng.choices(definition_ids, procedure_weights)[0],
             "status": "in_review", "state": state, "state_format": 1, "version": 2, "started_by": "applicant",
             "created_at": created, "updated_at": created, "completed_at": None, "next_timer_at": None,
         })
         tasks.append({
-            "id": task_id, "application_id": app_id, "element_id": "review", "name": "Review", "lane": None,
+            "id": task_id, "application_id": app_id, "element_id": "review",
+            "name": "Approve" if kind == "approve" else rng.choice(TASK_NAMES[:3] + TASK_NAMES[4:]), "lane": None,
             "form_key": None, "candidate_groups": task_groups, "candidate_users": task_users,
-            "assignee": assignee, "due_at": None, "priority": 0, "status": "open", "created_at": created,
-            "completed_at": None, "completed_by": None,
+            "assignee": assignee, "due_at": due, "priority": 0, "status": "open", "created_at": created,
+            "completed_at": None, "completed_by": None, "kind": kind,
         })
         names = [("group", g) for g in task_groups] + [("user", u) for u in task_users]
         if assignee:
             names.append(("user", assignee))
-        candidates.extend({"task_id": task_id, "kind": kind, "name": name, "created_at": created}
-                          for kind, name in dict.fromkeys(names))
+        candidates.extend({"task_id": task_id, "kind": who, "name": name, "created_at": created}
+                          for who, name in dict.fromkeys(names))
     return applications, tasks, candidates
 
 
@@ -365,10 +396,15 @@ def fill_open_tasks(engine: Engine, database: Database, key: str, definition_id:
     with database.transaction() as session:
         engine.add_user(session, TASK_LIST_USER, groups=TASK_LIST_USER_GROUPS)
         first_id = (session.scalar(select(func.max(Application.id))) or 0) + 1
-    applications, tasks, candidates = open_task_rows(count, first_id, definition_id, state)
+        first_definition = (session.scalar(select(func.max(Definition.id))) or 0) + 1
+        files = session.scalars(select(DefinitionFile).where(DefinitionFile.definition_id == definition_id)).all()
+        definitions, definition_files = procedure_rows(PROCEDURE_COUNT - 1, first_definition, files)
+    definition_ids = [definition_id] + [row["id"] for row in definitions]
+    applications, tasks, candidates = open_task_rows(count, first_id, definition_ids, state)
     started = time.perf_counter()
-    for table, rows in ((Application.__table__, applications), (HumanTask.__table__, tasks),
-                        (TaskCandidate.__table__, candidates)):
+    for table, rows in ((Definition.__table__, definitions), (DefinitionFile.__table__, definition_files),
+                        (Application.__table__, applications),
+                        (HumanTask.__table__, tasks), (TaskCandidate.__table__, candidates)):
         for offset in range(0, len(rows), FILL_BATCH):
             with database.transaction() as session:
                 session.execute(insert(table), rows[offset:offset + FILL_BATCH])
@@ -377,10 +413,12 @@ def fill_open_tasks(engine: Engine, database: Database, key: str, definition_id:
             # Explicit ids bypass the sequence; move it past them so later inserts still work.
             session.execute(select(func.setval(func.pg_get_serial_sequence("applications", "id"),
                                                first_id + count - 1)))
+            session.execute(select(func.setval(func.pg_get_serial_sequence("definitions", "id"),
+                                               first_definition + len(definitions) - 1)))
         # After a bulk load PostgreSQL's autovacuum would analyze these tables within a minute;
         # do it now so the plan is the one production settles on.
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE applications, human_tasks, task_candidates")
+            conn.exec_driver_sql("ANALYZE definitions, applications, human_tasks, task_candidates")
     log(f"filled {count} open tasks ({len(candidates)} candidate rows) in {time.perf_counter() - started:.1f} s")
 
 
@@ -438,12 +476,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-issuance", action="store_true", help="skip the sealed-document measurement")
     parser.add_argument("--only-issuance", action="store_true",
                         help="measure sealed documents only (skips everything else)")
+    parser.add_argument("--only-tasklist", action="store_true",
+                        help="measure the task list and its page only (skips everything else)")
+    parser.add_argument("--catalogue-procedures", type=int, default=3000,
+                        help="procedures in the catalogue for the portal search (default 3000)")
+    parser.add_argument("--skip-catalogue", action="store_true", help="skip the catalogue search measurement")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run (~15 s)")
     args = parser.parse_args(argv)
     if args.only_issuance:
-        args.skip_jobs = args.skip_tasklist = args.skip_engine = True
+        args.skip_jobs = args.skip_tasklist = args.skip_engine = args.skip_catalogue = True
     else:
         args.skip_engine = False
+    if args.only_tasklist:
+        args.skip_jobs = args.skip_issuance = args.skip_throughput = True
+        args.skip_tasklist = args.skip_engine = False
+    else:
+        args.skip_throughput = False
     # Explicit options win over both presets.
     preset = QUICK if args.quick else FULL
     for name, value in preset.items():
@@ -471,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_jobs(args, engine, database, Path(tmp))
             if not args.skip_issuance:
                 run_issuance(args, engine, database, Path(tmp))
+            if not args.skip_catalogue:
+                run_catalogue(args, engine, database)
         finally:
             database.dispose()
     return 0
@@ -481,9 +531,15 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     emit("durability", durability(database))
     emit("spiffworkflow", package_version("SpiffWorkflow"))
     emit("python", platform.python_version())
+    if not args.skip_throughput:
+        run_throughput(args, engine, database, key)
+    if not args.skip_tasklist:
+        run_tasklist(args, engine, database, key, definition_id)
+
+
+def run_throughput(args: argparse.Namespace, engine: Engine, database: Database, key: str) -> None:
     emit("applications", args.applications)
     emit("rounds", args.rounds)
-
     raw, e2e = RawSide(BPMN), EngineSide(engine, database, key)
     bytes_before = database_bytes(database)
     throughput = measure_throughput(raw, e2e, args.applications, args.rounds, args.warmup)
@@ -500,8 +556,8 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     emit("db_bytes_per_application", round((bytes_after - bytes_before) / applications_measured))
     emit("sql_statements_per_application", statements)
 
-    if args.skip_tasklist:
-        return
+
+def run_tasklist(args: argparse.Namespace, engine: Engine, database: Database, key: str, definition_id: int) -> None:
     fill_open_tasks(engine, database, key, definition_id, args.open_tasks)
     timing = time_task_list(engine, database, args.tasklist_repeats, args.tasklist_warmup)
     emit("open_tasks", args.open_tasks)
@@ -509,10 +565,11 @@ def run(args: argparse.Namespace, engine: Engine, database: Database, key: str, 
     emit("task_list_ms_p50", percentile(timing.samples_ms, 50))
     emit("task_list_ms_p95", percentile(timing.samples_ms, 95))
     assert timing.rows == 50, f"the task list returned {timing.rows} rows, expected 50"
-    page_ms = web_bench.time_task_list_page(engine, database, TASK_LIST_USER, TASK_LIST_USER_GROUPS,
-                                            repeats=args.tasklist_repeats, warmup=args.tasklist_warmup)
-    emit("task_list_page_ms_p50", percentile(page_ms, 50))
-    emit("task_list_page_ms_p95", percentile(page_ms, 95))
+    pages_ms = web_bench.time_task_list_page(engine, database, TASK_LIST_USER, TASK_LIST_USER_GROUPS,
+                                             repeats=args.tasklist_repeats, warmup=args.tasklist_warmup)
+    for name, samples in pages_ms.items():
+        emit(f"task_list_page{name}_ms_p50", percentile(samples, 50))
+        emit(f"task_list_page{name}_ms_p95", percentile(samples, 95))
 
 
 def run_jobs(args: argparse.Namespace, engine: Engine, database: Database, home: Path) -> None:
@@ -557,6 +614,18 @@ def run_issuance(args: argparse.Namespace, engine: Engine, database: Database, h
     emit("sealed_docs_per_s_1_worker", one)
     emit("naive_docs_per_s", naive)
     emit("sealed_vs_naive", two / naive)
+
+
+def run_catalogue(args: argparse.Namespace, engine: Engine, database: Database) -> None:
+    """The portal's search over a city-sized catalogue (bench/catalogue.py)."""
+    fill_s = catalogue_bench.fill(engine, database, args.catalogue_procedures)
+    search_ms = catalogue_bench.time_search(engine, database, repeats=20, warmup=3)
+    page_ms = catalogue_bench.time_search_page(engine, repeats=10, warmup=2)
+    emit("catalogue_procedures", args.catalogue_procedures)
+    emit("catalogue_save_s", fill_s)
+    emit("catalogue_search_ms_p50", percentile(search_ms, 50))
+    emit("catalogue_search_ms_p95", percentile(search_ms, 95))
+    emit("catalogue_search_page_ms_p95", percentile(page_ms, 95))
 
 
 if __name__ == "__main__":

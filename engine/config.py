@@ -37,6 +37,8 @@ class Settings:
     home: Path
     database_url: str
     max_upload_bytes: int = 5 * 1024 * 1024
+    #: Largest attachment accepted where a procedure sets no [attachments] max_bytes of its own.
+    attachment_max_bytes: int = 100 * 1024 * 1024
     script_max_iterations: int = 1_000_000
     script_max_seconds: float = 5.0
     #: Extra plugin modules to load (besides entry points and the built-ins).
@@ -59,6 +61,7 @@ class Settings:
             home=home,
             database_url=url,
             max_upload_bytes=_int_env("MADOGUCHI_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+            attachment_max_bytes=_int_env("MADOGUCHI_ATTACHMENT_MAX_BYTES", 100 * 1024 * 1024),
             script_max_iterations=_int_env("MADOGUCHI_SCRIPT_MAX_ITERATIONS", 1_000_000),
             script_max_seconds=_float_env("MADOGUCHI_SCRIPT_MAX_SECONDS", 5.0),
             plugin_modules=_list_env("MADOGUCHI_PLUGINS"),

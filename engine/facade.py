@@ -23,6 +23,7 @@ from engine.approvals import people
 from engine.approvals.plan import ROUTE_OPERATION
 from engine.approvals.records import decisions_of, verify_decisions
 from engine.approvals.route import RouteService
+from engine.attachments.facade import AttachmentsFacade
 from engine.catalogue_facade import CatalogueFacade
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
@@ -53,7 +54,7 @@ from engine.views import ApplicationView, application_view
 BUILTIN_OPERATIONS = frozenset({ROUTE_OPERATION})
 
 
-class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiFacade):
+class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiFacade, AttachmentsFacade):
     """One per process. Holds caches (parsed specs) that are safe to share between threads."""
 
     def __init__(self, settings: Settings | None = None, *, plugins: tuple = ()):
@@ -140,6 +141,7 @@ class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiF
 
     def _after_deploy(self, session: Session, definition: Definition, compiled) -> None:
         self.schedules.register(session, definition, compiled.spec)
+        self._catalogue_after_deploy(session, definition)
 
     # -- database -------------------------------------------------------------------------
 
@@ -257,14 +259,14 @@ class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiF
         return self.applications.routes.recall(session, application_id, actor)
 
     def add_absence(self, session: Session, user: str, starts_at, ends_at, *, substitute: str | None = None,
-                    reason: str | None = None):
-        return people.add_absence(session, user, starts_at, ends_at, substitute, reason)
+                    reason: str | None = None, actor: str | None = None):
+        return people.add_absence(session, user, starts_at, ends_at, substitute, reason, actor)
 
     def absences(self, session: Session, *, user: str | None = None, current_at=None):
         return people.absences(session, user=user, current_at=current_at)
 
-    def remove_absence(self, session: Session, absence_id: int) -> None:
-        people.remove_absence(session, absence_id)
+    def remove_absence(self, session: Session, absence_id: int, *, actor: str | None = None) -> None:
+        people.remove_absence(session, absence_id, actor)
 
     def decisions(self, session: Session, application_id: int):
         self.applications.get(session, application_id)

@@ -70,12 +70,23 @@ class TaskPage:
     total: int
     page: int
     per_page: int
-    #: Tasks per tab, with the same filters.
+    #: Tasks per tab, with the same filters, each at most ``COUNT_CAP``.
     counts: dict[str, int] = field(default_factory=dict)
+    #: The tabs that hold more than ``COUNT_CAP`` tasks (their count says "COUNT_CAP or more").
+    capped: frozenset[str] = frozenset()
+    #: Whether a page follows this one (what the pages go by once the total is capped).
+    has_next: bool = False
+    #: Whether ``total`` is the cap rather than the number of the tab's tasks.
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """The number of pages; with a capped total, as many as known so far (at least one
+        more than this page while there is a next one)."""
+        known = max(1, -(-self.total // self.per_page))
+        if not self.total_capped:
+            return known
+        return max(known, self.page + 1 if self.has_next else self.page)
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,18 @@ class RouteChoices:
     last_sender: str | None
 
 
-def _candidate_ids(kind: str, names):
-    return select(TaskCandidate.task_id).where(TaskCandidate.kind == kind, TaskCandidate.name.in_(list(names)))
+#: Tab counts stop at this many tasks: past it the page says "more than" instead of
+#: counting on through every open task of a big section (which costs as much as the city has).
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a tab's tasks come from: offered to a user or group by name (``task_candidates``),
+    or claimed by the user (``human_tasks.assignee``)."""
+
+    kind: str  # "user", "group" or "assignee"
+    names: tuple[str, ...]
 
 
 def _vacant_names(session: Session, substitute: str, now: datetime) -> tuple[list[str], list[str]]:
@@ -123,77 +144,129 @@ def _vacant_names(session: Session, substitute: str, now: datetime) -> tuple[lis
     return away_for_me, vacant_groups
 
 
-def _tab_selects(session: Session, user: str, tab: str, now: datetime) -> list:
-    """Selects of the ids of the open tasks of one tab (overdue: of all the others)."""
-    if tab == "mine":
-        return [_candidate_ids("user", [user]),
-                select(HumanTask.id).where(HumanTask.assignee == user, HumanTask.status == "open")]
-    if tab == "groups":
-        groups = sorted(groups_of(session, user))
-        return [_candidate_ids("group", groups)] if groups else []
-    if tab == "delegated":
-        users, groups = _vacant_names(session, user, now)
-        return ([_candidate_ids("user", users)] if users else []) + ([_candidate_ids("group", groups)] if groups else [])
-    return [part for other in ("mine", "groups", "delegated") for part in _tab_selects(session, user, other, now)]
+def _tab_sources(session: Session, user: str, now: datetime) -> dict[str, list[_Source]]:
+    """The sources of every tab (overdue: of all the others)."""
+    groups = tuple(sorted(groups_of(session, user)))
+    vacant_users, vacant_groups = _vacant_names(session, user, now)
+    sources = {
+        "mine": [_Source("user", (user,)), _Source("assignee", (user,))],
+        "groups": [_Source("group", groups)] if groups else [],
+        "delegated": [_Source(kind, tuple(names)) for kind, names in (("user", vacant_users),
+                                                                       ("group", vacant_groups)) if names],
+    }
+    sources["overdue"] = [source for tab in ("mine", "groups", "delegated") for source in sources[tab]]
+    return sources
 
 
-def _tab_query(session: Session, user: str, tab: str, filters: TaskFilters, now: datetime):
-    if tab not in TABS:
-        raise BadInput(f"no task list {tab!r}: one of {', '.join(TABS)}")
-    selects = _tab_selects(session, user, tab, now)
-    if not selects:
-        return None
-    ids = union(*selects) if len(selects) > 1 else selects[0]
-    query = (select(HumanTask, Application.reference, Definition.key, Definition.title)
-             .join(Application, Application.id == HumanTask.application_id)
-             .join(Definition, Definition.id == Application.definition_id)
-             .where(HumanTask.id.in_(ids), HumanTask.status == "open",
-                    or_(HumanTask.assignee.is_(None), HumanTask.assignee == user)))
+def _conditions(session: Session, user: str, tab: str, filters: TaskFilters, now: datetime) -> list | None:
+    """What every task of the tab must satisfy besides its source (None: nothing can)."""
+    conditions = [HumanTask.status == "open", or_(HumanTask.assignee.is_(None), HumanTask.assignee == user)]
     if tab == "delegated":
         # 代決 applies to 回議・決裁 tasks nobody has claimed.
-        query = query.where(HumanTask.kind == "approve", HumanTask.assignee.is_(None))
+        conditions += [HumanTask.kind == "approve", HumanTask.assignee.is_(None)]
     if tab == "overdue":
-        query = query.where(HumanTask.due_at < now)
+        conditions.append(HumanTask.due_at < now)
     if filters.procedure:
-        query = query.where(Definition.key == filters.procedure)
+        # Every version of the procedure: a few ids, so the filter needs no join to definitions.
+        versions = list(session.scalars(select(Definition.id).where(Definition.key == filters.procedure)))
+        if not versions:
+            return None
+        # A set of application ids read once from the (definition_id) index, not a join per task
+        # to the applications' wide rows (they hold the workflow state).
+        conditions.append(HumanTask.application_id.in_(
+            select(Application.id).where(Application.definition_id.in_(versions))))
     if filters.kind:
-        query = query.where(HumanTask.kind == filters.kind)
+        conditions.append(HumanTask.kind == filters.kind)
     if filters.due_before is not None:
-        query = query.where(HumanTask.due_at < filters.due_before)
+        conditions.append(HumanTask.due_at < filters.due_before)
     text = (filters.text or "").strip()
     if text:
-        query = query.where(or_(Application.reference.icontains(text, autoescape=True),
-                                HumanTask.name.icontains(text, autoescape=True)))
-    return query
+        # References are searched in their own index (one pass per query), as above.
+        conditions.append(or_(HumanTask.application_id.in_(
+            select(Application.id).where(Application.reference.icontains(text, autoescape=True))),
+            HumanTask.name.icontains(text, autoescape=True)))
+    return conditions
 
 
-def _count(session: Session, query) -> int:
-    if query is None:
-        return 0
-    return session.scalar(select(func.count()).select_from(query.with_only_columns(HumanTask.id).subquery()))
+def _branch(source: _Source, name_filter, columns: tuple, conditions: list):
+    """Open tasks of one source that meet ``conditions``: candidate rows are read through the
+    (kind, name, created_at, task_id) index, claimed tasks through (assignee, status, created_at)."""
+    if source.kind == "assignee":
+        query = select(*columns).where(HumanTask.assignee == source.names[0])
+    else:
+        query = (select(*columns).select_from(TaskCandidate).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
+                 .where(TaskCandidate.kind == source.kind, name_filter))
+    return query.where(*conditions)
+
+
+def _count_query(sources: list[_Source], conditions: list):
+    """How many distinct tasks the sources hold, up to ``COUNT_CAP + 1``: each source stops
+    after that many, so the union reaches the cap exactly when the true count does."""
+    branches = [_branch(source, TaskCandidate.name.in_(source.names), (HumanTask.id.label("id"),), conditions)
+                .limit(COUNT_CAP + 1).subquery().select() for source in sources]
+    ids = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
+    return select(func.count()).select_from(select(ids.c.id).limit(COUNT_CAP + 1).subquery())
+
+
+def _page_ids(sources: list[_Source], conditions: list, sort: str, count: int):
+    """The first ``count`` tasks of the sources in ``sort`` order: one ordered, limited scan
+    per user, group and the assignee, merged — never a sort of every task of a big section."""
+    columns = [HumanTask.id.label("id"), HumanTask.created_at.label("created_at")]
+    if sort == "due":
+        columns += [HumanTask.due_at.is_(None).label("undated"), HumanTask.due_at.label("due_at")]
+    branches = []
+    for source in sources:
+        for name in source.names:
+            if source.kind == "assignee":
+                order = (HumanTask.created_at, HumanTask.id)
+            else:
+                order = (TaskCandidate.created_at, TaskCandidate.task_id)
+            if sort == "due":
+                order = (HumanTask.due_at.is_(None), HumanTask.due_at, *order)
+            branch = _branch(source, TaskCandidate.name == name, tuple(columns), conditions)
+            branches.append(branch.order_by(*order).limit(count).subquery().select())
+    merged = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
+    order = (merged.c.created_at, merged.c.id)
+    if sort == "due":  # tasks without a due date last
+        order = (merged.c.undated, merged.c.due_at, *order)
+    return select(merged.c.id).order_by(*order).limit(count)
 
 
 def office_tasks(session: Session, *, user: str, tab: str = "mine", filters: TaskFilters | None = None,
                  sort: str = "received", page: int = 1, per_page: int = 50) -> TaskPage:
-    """One page of a tab's open tasks, with the total and the count of every tab."""
+    """One page of a tab's open tasks, with the total and the count of every tab (each
+    counted up to ``COUNT_CAP``; ``TaskPage.capped`` names the tabs that have more)."""
     filters = filters or TaskFilters()
+    if tab not in TABS:
+        raise BadInput(f"no task list {tab!r}: one of {', '.join(TABS)}")
     if sort not in SORTS:
         raise BadInput(f"tasks sort by one of {', '.join(SORTS)}, not {sort!r}")
     now = utcnow()
     page, per_page = max(1, int(page)), max(1, min(int(per_page), 500))
-    counts = {name: _count(session, _tab_query(session, user, name, filters, now)) for name in TABS}
-    query = _tab_query(session, user, tab, filters, now)
-    if query is None:
-        return TaskPage([], 0, page, per_page, counts)
-    if sort == "due":  # tasks without a due date last
-        order = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-    else:
-        order = (HumanTask.created_at, HumanTask.id)
-    found = session.execute(query.order_by(*order).limit(per_page).offset((page - 1) * per_page))
-    rows = [OfficeTaskRow(t.id, t.application_id, reference, key, title, t.name, t.kind, t.candidate_groups or [],
-                          t.candidate_users or [], t.assignee, t.due_at, t.created_at)
-            for t, reference, key, title in found]
-    return TaskPage(rows, counts[tab], page, per_page, counts)
+    sources = _tab_sources(session, user, now)
+    counts, conditions = {}, {}
+    for name in TABS:
+        conditions[name] = _conditions(session, user, name, filters, now)
+        found = sources[name] and conditions[name] is not None
+        counts[name] = session.scalar(_count_query(sources[name], conditions[name])) if found else 0
+    capped = frozenset(name for name, count in counts.items() if count > COUNT_CAP)
+    counts = {name: min(count, COUNT_CAP) for name, count in counts.items()}
+    if not counts[tab]:
+        return TaskPage([], 0, page, per_page, counts, capped)
+    first = (page - 1) * per_page
+    # One row more than the page shows: whether a next page exists when the total is capped.
+    ids = list(session.scalars(_page_ids(sources[tab], conditions[tab], sort, first + per_page + 1)))[first:]
+    has_next, ids = len(ids) > per_page, ids[:per_page]
+    found = session.execute(
+        select(HumanTask, Application.reference, Definition.key, Definition.title)
+        .join(Application, Application.id == HumanTask.application_id)
+        .join(Definition, Definition.id == Application.definition_id)
+        .where(HumanTask.id.in_(ids)))
+    by_id = {t.id: OfficeTaskRow(t.id, t.application_id, reference, key, title, t.name, t.kind,
+                                 t.candidate_groups or [], t.candidate_users or [], t.assignee, t.due_at,
+                                 t.created_at)
+             for t, reference, key, title in found}
+    return TaskPage([by_id[i] for i in ids], counts[tab], page, per_page, counts, capped, has_next, tab in capped)
 
 
 def procedures(session: Session) -> list[tuple[str, str | None]]:
@@ -273,5 +346,5 @@ def route_choices(session: Session, human: HumanTask) -> RouteChoices | None:
                         steps, route.status, route.title, route.last_sender if route.status == "running" else None)
 
 
-__all__ = ["TABS", "SORTS", "ROUTE_KINDS", "TaskFilters", "TaskPage", "OfficeTaskRow", "FieldError", "RouteChoices",
+__all__ = ["TABS", "SORTS", "COUNT_CAP", "ROUTE_KINDS", "TaskFilters", "TaskPage", "OfficeTaskRow", "FieldError", "RouteChoices",
            "office_tasks", "procedures", "task", "may_see", "task_form", "form_errors", "route_choices"]

@@ -21,6 +21,25 @@ WORKFLOWS = Path(__file__).parent / "workflows"
 PG_URL = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
 DB_KINDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
+#: The modules with the longest tests (worker processes, a package built with pip, browsers),
+#: started first: xdist hands tests out in collection order (``--dist loadgroup``, set in
+#: pyproject.toml), and one of these left for the end would keep a single worker busy alone.
+SLOW_FIRST = (
+    "tests/plugins/test_example_package.py",
+    "tests/engine/jobs/test_scale_out.py",
+    "tests/engine/jobs/test_worker_processes.py",
+    "tests/webui/browser/",
+)
+
+
+def _slowness_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::")[0]
+    return next((rank for rank, prefix in enumerate(SLOW_FIRST) if path.startswith(prefix)), len(SLOW_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_slowness_rank)  # stable: the collection order stays within each rank
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:

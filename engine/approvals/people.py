@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from engine.approvals.plan import candidates_of
+from engine.audit import append_event
 from engine.errors import BadInput, NotFound
 from engine.store.models import Absence, Group, Membership, User, utcnow
 
@@ -47,7 +48,8 @@ def absent(session: Session, users: list[str], at: datetime) -> dict[str, str | 
 
 
 def add_absence(session: Session, user: str, starts_at: datetime, ends_at: datetime,
-                substitute: str | None = None, reason: str | None = None) -> Absence:
+                substitute: str | None = None, reason: str | None = None, actor: str | None = None) -> Absence:
+    """Record an absence (audited on the system trail: who may decide for whom matters later)."""
     if ends_at <= starts_at:
         raise BadInput(f"the absence of {user} ends ({ends_at.isoformat()}) before it starts "
                        f"({starts_at.isoformat()})")
@@ -60,6 +62,9 @@ def add_absence(session: Session, user: str, starts_at: datetime, ends_at: datet
     new_id = session.execute(insert(ABSENCES).values(
         user=user, starts_at=starts_at, ends_at=ends_at, substitute=substitute, reason=reason,
         created_at=utcnow()).returning(ABSENCES.c.id)).scalar_one()
+    append_event(session, action="absence_added", actor=actor, details={
+        "absence_id": new_id, "user": user, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
+        "substitute": substitute, "reason": reason})
     return session.get(Absence, new_id)
 
 
@@ -72,6 +77,11 @@ def absences(session: Session, *, user: str | None = None, current_at: datetime 
     return list(session.scalars(query))
 
 
-def remove_absence(session: Session, absence_id: int) -> None:
-    if session.execute(delete(ABSENCES).where(ABSENCES.c.id == absence_id)).rowcount == 0:
+def remove_absence(session: Session, absence_id: int, actor: str | None = None) -> None:
+    found = session.execute(select(ABSENCES).where(ABSENCES.c.id == absence_id)).first()
+    if found is None:
         raise NotFound(f"there is no absence {absence_id}")
+    session.execute(delete(ABSENCES).where(ABSENCES.c.id == absence_id))
+    append_event(session, action="absence_removed", actor=actor, details={
+        "absence_id": absence_id, "user": found.user, "starts_at": found.starts_at.isoformat(),
+        "ends_at": found.ends_at.isoformat(), "substitute": found.substitute})

@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from engine.attachments.policy import section_problems as attachment_problems
+from engine.catalogue.manifest import catalogue_problems
 from engine.errors import DeployRefused, Problem
 from engine.issuance.template import template_problems
 
@@ -95,6 +97,8 @@ def bundle_from_files(files: list[SourceFile], label: str) -> Bundle:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             problems.append(Problem(source.path, _toml_line(exc), None, f"the manifest cannot be read ({exc})",
                                     "fix the TOML syntax"))
+        problems.extend(catalogue_problems(manifest, source.path))
+        problems.extend(attachment_problems(manifest, source.path))
     for form in (f for f in files if f.kind == "form"):
         problems.extend(_check_form(form))
     for document in (f for f in files if f.kind == "document"):

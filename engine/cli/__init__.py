@@ -52,25 +52,30 @@ def main(ctx: click.Context) -> None:
 
 def _register() -> None:
     from engine.cli import (
+        applicants,
         applications,
         approvals,
         audit,
+        catalogue,
         db,
         definitions,
         demo,
         documents,
+        groups,
         incidents,
+        instance_changes,
         keys,
         messages,
         payments,
         plugins,
         seal,
+        tokens,
         users,
         worker,
     )
 
-    for module in (db, definitions, applications, approvals, documents, seal, worker, incidents, messages, payments, users, audit, keys,
-                   plugins, demo):
+    for module in (db, definitions, applications, approvals, documents, seal, worker, incidents, messages, payments, users, groups, audit, keys, tokens,
+                   plugins, demo, catalogue, applicants, instance_changes):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from engine.cli.context import CliContext, pass_cli
+from engine.cli.demo_applicants import add_demo_applicants
 
 DEMO_USERS = {
     "tanaka": ["seikatsu-eisei"],             # 生活衛生課 担当
@@ -32,13 +33,15 @@ def demo(cli: CliContext, workflows: Path) -> None:
     with db.transaction() as session:
         for name, groups in DEMO_USERS.items():
             engine.add_user(session, name, groups=groups, password=DEMO_PASSWORD)
+        applicants = add_demo_applicants(engine, session, DEMO_PASSWORD)
         if not any(d.key == SAMPLE_KEY for d in engine.definitions(session)):
             engine.deploy(session, workflows / SAMPLE_KEY)
     _say("demo users: " + ", ".join(f"{n} ({', '.join(g)})" for n, g in DEMO_USERS.items())
          + f" — web sign-in password: {DEMO_PASSWORD}")
+    _say("demo applicants (portal /account/sign-in, same password): " + ", ".join(applicants))
 
     with db.transaction() as session:
-        started = engine.start(session, SAMPLE_KEY, data=SAMPLE_DATA, actor="yamada.hanako")
+        started = engine.start_for_applicant(session, SAMPLE_KEY, applicants["yamada@example.jp"], SAMPLE_DATA)
         application_id = started.application.id
         _say(f"山田 花子 applies for 犬の登録: application {application_id}, reference "
              f"{started.application.reference}, status {started.application.status}")

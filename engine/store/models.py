@@ -152,7 +152,11 @@ class HumanTask(Base):
     """Projection of a user/manual task for task lists; written in the same transaction as the state."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_application_status", "application_id", "status"),)
+    __table_args__ = (
+        Index("ix_human_tasks_application_status", "application_id", "status"),
+        # The "mine" tab: a person's open claimed tasks, oldest first.
+        Index("ix_human_tasks_assignee_open", "assignee", "status", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
@@ -186,7 +190,8 @@ class TaskCandidate(Base):
     """
 
     __tablename__ = "task_candidates"
-    __table_args__ = (Index("ix_task_candidates_lookup", "kind", "name", "created_at"),)
+    # task_id last: a tab's page and counts read only this index, in date order.
+    __table_args__ = (Index("ix_task_candidates_list", "kind", "name", "created_at", "task_id"),)
 
     task_id: Mapped[str] = mapped_column(
         ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True
@@ -533,4 +538,4 @@ class DocumentDownload(Base):
 
 
 # Tables of later areas live in their own modules; importing them here puts them in Base.metadata.
-from engine.store import models_api, models_applicants, models_catalogue, models_office  # noqa: E402, F401, I001
+from engine.store import models_api, models_applicants, models_attachments, models_catalogue, models_office, models_portal_forms  # noqa: E402, F401, I001

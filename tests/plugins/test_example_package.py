@@ -2,10 +2,17 @@
 together with Madoguchi, then used only through the installed ``madoguchi`` command — what a
 city's operator does after ``pip install madoguchi-example-plugin``.
 
-Building the environment takes tens of seconds (pip fetches Madoguchi's dependencies), so it
-is built once per test session and shared by every xdist worker (a file lock decides who
-builds it). These tests always use their own SQLite database: the package, not the database,
-is under test, so they run once even when MADOGUCHI_TEST_DATABASE_URL is set.
+The environment is built once per test session. pip builds and installs both packages from
+their source folders (each in its own isolated build environment, as for a user), but their
+dependencies are not fetched again: the new environment sees the test environment's packages
+through a ``.pth`` file, so pip finds every declared requirement already satisfied. That keeps
+the build to seconds instead of minutes; what it gives up is proof that the declared
+dependencies are complete on their own (a missing declaration is still caught by pip's
+resolver only if the package is absent from the test environment too). All tests of this
+module run on one xdist worker (``xdist_group``, scheduled first by tests/conftest.py), so no
+second worker sits waiting for the build. These tests always use their own SQLite database:
+the package, not the database, is under test, so they run once even when
+MADOGUCHI_TEST_DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -39,10 +47,19 @@ def _build(root: Path) -> Path:
     shutil.copytree(EXAMPLE, example_src, ignore=EXAMPLE_CACHES)
     venv = root / "venv"
     shutil.rmtree(venv, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True)
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", madoguchi_src,
+    # No pip of its own (ensurepip alone takes longer than the rest): the test environment's
+    # packages, pip among them, are visible through the .pth file, after the new environment's own.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, capture_output=True)
+    python = venv / "bin" / "python"
+    site_packages = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                   check=True, capture_output=True, text=True).stdout.strip()
+    Path(site_packages, "madoguchi-test-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-compile", madoguchi_src,
                     f"{example_src}[test]"], check=True, capture_output=True, text=True, timeout=900)
     return venv
+
+
+pytestmark = pytest.mark.xdist_group("example-plugin-venv")
 
 
 @pytest.fixture(scope="session")
@@ -61,22 +78,34 @@ def example_venv(tmp_path_factory, worker_id) -> Path:
     return root / "venv"
 
 
-@pytest.fixture
-def madoguchi(example_venv, tmp_path):
-    """``madoguchi(*args, **env)``: the installed command on a fresh SQLite database; JSON output parsed."""
+def _command(example_venv: Path, folder: Path, database: Path):
+    """``run(*args, **env)``: the installed command on ``database``; JSON output parsed."""
     base_env = {name: value for name, value in os.environ.items()
                 if not name.startswith("MADOGUCHI_") and name not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    base_env.update(MADOGUCHI_HOME=str(tmp_path / "home"),
-                    MADOGUCHI_DATABASE_URL=f"sqlite:///{tmp_path / 'madoguchi.db'}")
+    base_env.update(MADOGUCHI_HOME=str(folder / "home"), MADOGUCHI_DATABASE_URL=f"sqlite:///{database}")
 
     def run(*args: str, **env: str):
-        result = subprocess.run([example_venv / "bin" / "madoguchi", *args], env={**base_env, **env}, cwd=tmp_path,
+        result = subprocess.run([example_venv / "bin" / "madoguchi", *args], env={**base_env, **env}, cwd=folder,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"madoguchi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return json.loads(result.stdout) if "--json" in args else result.stdout
 
-    run("db", "upgrade")
     return run
+
+
+@pytest.fixture(scope="session")
+def upgraded_database(example_venv, tmp_path_factory) -> Path:
+    """A database created by the installed ``madoguchi db upgrade``, once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("example-database")
+    _command(example_venv, folder, folder / "madoguchi.db")("db", "upgrade")
+    return folder / "madoguchi.db"
+
+
+@pytest.fixture
+def madoguchi(example_venv, upgraded_database, tmp_path):
+    """``madoguchi(*args, **env)``: the installed command on a fresh SQLite database; JSON output parsed."""
+    shutil.copy(upgraded_database, tmp_path / "madoguchi.db")
+    return _command(example_venv, tmp_path, tmp_path / "madoguchi.db")
 
 
 def test_the_example_runs_in_a_service_task(madoguchi, tmp_path):

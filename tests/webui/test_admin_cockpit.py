@@ -173,3 +173,64 @@ def test_the_cockpit_in_english(admin, applications):
     application_id, reference = applications["permit_by_sato"]
     detail = text(admin.get(f"/admin/applications/{application_id}"))
     assert f"Application {reference}" in detail and "Open tasks" in detail and "History" in detail
+
+
+def _permit_v2(engine, db, tmp_path, body_ids=("review", "受付審査（新）")):
+    element, name = body_ids
+    deploy_text(engine, db, tmp_path, process("permit", "\n".join([
+        '<bpmn:startEvent id="s"/>', user_task(element, name), '<bpmn:endEvent id="e"/>',
+        chain("s", element, "e")])), "permit.bpmn")
+
+
+def test_the_application_page_shows_the_diagram_panel(admin, applications):
+    application_id, _reference = applications["permit_by_sato"]
+    page = text(admin.get(f"/admin/applications/{application_id}"))
+    assert f'data-diagram-url="/diagram/applications/{application_id}.json"' in page
+    assert "<strong>現在の段階：</strong> <span class=\"bpmn-diagram-names\">受付審査</span>" in page
+    assert "/static/vendor/bpmn-js/bpmn-viewer.production.min.js" in page and "/static/diagram.js" in page
+
+
+def test_an_admin_cancels_an_application_with_a_reason(engine, db, admin, applications):
+    application_id, reference = applications["permit_by_sato"]
+    token = csrf_of(admin, f"/admin/applications/{application_id}")
+    refused = admin.post(f"/admin/applications/{application_id}/cancel", data={"csrf_token": token, "reason": " "})
+    assert refused.status_code == 400 and "中止する理由を入力してください。" in text(refused)
+    answer = admin.post(f"/admin/applications/{application_id}/cancel",
+                        data={"csrf_token": token, "reason": "申請者の依頼により中止"})
+    assert answer.status_code == 302
+    page = text(admin.get(answer.headers["Location"]))
+    assert f"申請 {reference} を中止しました。" in page and "<dd>cancelled</dd>" in page
+    assert "<code>application_cancelled</code>" in page and "申請者の依頼により中止" in page
+    assert "申請を中止する</button>" not in page  # an ended application offers no more changes
+    assert references(text(admin.get("/admin/applications?status=cancelled"))) == [reference]
+    again = admin.post(f"/admin/applications/{application_id}/cancel", data={"csrf_token": token, "reason": "x"})
+    assert again.status_code == 409 and "has already ended" in text(again)
+
+
+def test_an_admin_previews_and_migrates_to_a_newer_version(engine, db, admin, applications, tmp_path):
+    application_id, reference = applications["permit_by_suzuki"]
+    assert "この手続にはこれより新しい版がありません。" in text(admin.get(f"/admin/applications/{application_id}"))
+    _permit_v2(engine, db, tmp_path)
+    preview = text(admin.get(f"/admin/applications/{application_id}?migrate_to=2"))
+    assert "確認：第1版から第2版へ" in preview
+    assert "受付審査 <code>review</code></th>" in preview and "受付審査（新） <code>review</code> — 定義に変更あり" in preview
+    assert "<code>氏名</code>" in preview and "第2版へ移行する</button>" in preview
+    token = csrf_of(admin, f"/admin/applications/{application_id}")
+    answer = admin.post(f"/admin/applications/{application_id}/migrate", data={"csrf_token": token, "to_version": "2"})
+    assert answer.status_code == 302
+    page = text(admin.get(answer.headers["Location"]))
+    assert f"申請 {reference} は第2版に移行しました。" in page and "v2</a>" in page
+    assert "<code>application_migrated</code>" in page and '"from_version": 1' in page and '"to_version": 2' in page
+
+
+def test_a_migration_is_refused_when_a_position_is_missing(engine, db, admin, applications, tmp_path):
+    application_id, _reference = applications["permit_by_sato"]
+    _permit_v2(engine, db, tmp_path, ("check", "確認"))
+    preview = text(admin.get(f"/admin/applications/{application_id}?migrate_to=2"))
+    assert "この申請は移行できません：第2版に要素 review がありません。" in preview
+    assert "第2版へ移行する</button>" not in preview
+    token = csrf_of(admin, f"/admin/applications/{application_id}")
+    answer = admin.post(f"/admin/applications/{application_id}/migrate", data={"csrf_token": token, "to_version": "2"})
+    assert answer.status_code == 409 and "at review, which version 2 does not have" in text(answer)
+    assert "application_migrated" not in text(admin.get(f"/admin/applications/{application_id}"))
+    assert "版の番号を選んでください。" in text(admin.get(f"/admin/applications/{application_id}?migrate_to=x"))

@@ -93,6 +93,47 @@ def test_add_and_remove_an_absence_with_a_substitute(engine, db, admin):
         assert engine.absences(session) == []
     gone = admin.post(f"/admin/absences/{absence.id}/remove", data={"csrf_token": csrf_of(admin, "/admin/absences")})
     assert gone.status_code == 404
+    trail = system_events(db, "absence_added", "absence_removed")
+    assert [(action, actor, details["user"], details["substitute"]) for action, actor, details in trail] == [
+        ("absence_added", "root", "kacho", "hosa"), ("absence_removed", "root", "kacho", "hosa")]
+
+
+def system_events(db, *actions: str) -> list[tuple]:
+    from engine.store.models import AuditEvent
+
+    with db.transaction() as session:
+        return [(e.action, e.actor, e.details) for e in session.query(AuditEvent)
+                .filter(AuditEvent.chain == "system", AuditEvent.action.in_(actions)).order_by(AuditEvent.seq)]
+
+
+def manager_form(client, path: str, **fields):
+    return client.post(path, data={**fields, "csrf_token": csrf_of(client, "/admin/users")})
+
+
+def test_group_managers_are_added_shown_and_removed(engine, db, admin):
+    add_staff(engine, db, "kacho", "kacho")
+    add_staff(engine, db, "tanaka", "tanto")
+    page = text(admin.get("/admin/users"))
+    assert "管理者のいるグループはまだありません。" in page and '<option value="tanto">tanto</option>' in page
+    added = manager_form(admin, "/admin/managers", group="tanto", user="kacho")
+    assert added.status_code == 302
+    page = text(admin.get("/admin/users"))
+    assert "kacho を tanto の管理者にしました。" in page
+    assert '<th scope="row">kacho</th><td>—</td><td>kacho</td><td>tanto</td>' in page  # the Manages column
+    assert '<th scope="row">tanto</th><td>kacho</td>' in page
+    with db.transaction() as session:
+        assert engine.group_managers(session) == [("tanto", "kacho")]
+    unknown = manager_form(admin, "/admin/managers", group="nobody", user="kacho")
+    assert unknown.status_code == 400 and "there is no group 'nobody'" in text(unknown)
+    removed = manager_form(admin, "/admin/managers/remove", group="tanto", user="kacho")
+    assert removed.status_code == 302
+    assert "kacho は tanto の管理者ではなくなりました。" in text(admin.get("/admin/users"))
+    again = manager_form(admin, "/admin/managers/remove", group="tanto", user="kacho")
+    assert again.status_code == 400 and "is not a manager" in text(again)
+    assert [(a, actor, d) for a, actor, d in system_events(db, "group_manager_added", "group_manager_removed")] == [
+        ("group_manager_added", "root", {"group": "tanto", "user": "kacho"}),
+        ("group_manager_removed", "root", {"group": "tanto", "user": "kacho"})]
+    assert admin.post("/admin/managers", data={"group": "tanto", "user": "kacho"}).status_code == 400  # no token
 
 
 def test_a_wrong_absence_is_refused_with_a_reason(engine, db, admin):

@@ -17,6 +17,9 @@ def test_the_diagram_shows_where_the_application_stands(engine, db, staff):
     state = client.get(f"/diagram/applications/{application.id}.json").get_json()
     assert state["process_id"] == "approval_test" and "<bpmn:process" in state["xml"]
     assert state["active"] == ["review"] and "received" in state["completed"]
+    # the file has no drawing information: the served XML carries a generated layout
+    assert 'bpmnElement="review"' in state["xml"] and "<bpmndi:BPMNPlane" in state["xml"]
+    assert state["taken"] == ["f1"] and state["active_steps"] == [{"id": "review", "name": "受付審査・起案"}]
 
 
 def test_the_diagram_is_for_staff_only(engine, db, client):

@@ -90,3 +90,29 @@ def away(engine, db, user: str, substitute: str | None) -> None:
     with db.transaction() as session:
         engine.add_absence(session, user, now - timedelta(hours=1), now + timedelta(days=2), substitute=substitute,
                            reason="出張")
+
+
+BULK_PROPERTY = ('<spiffworkflow:properties><spiffworkflow:property name="bulkApprove" value="true"/>'
+                 '</spiffworkflow:properties>')
+
+
+def bulk_bundle(folder: Path) -> Path:
+    """The approval test bundle as procedure "approval-bulk", its route opted in to bulk approval."""
+    target = folder / "approval-bulk"
+    target.mkdir()
+    for source in APPROVAL.iterdir():
+        content = source.read_text(encoding="utf-8")
+        if source.name == "procedure.toml":
+            content = content.replace('key = "approval-test"', 'key = "approval-bulk"')
+        elif source.suffix == ".bpmn":
+            content = content.replace("</spiffworkflow:serviceTaskOperator>",
+                                      "</spiffworkflow:serviceTaskOperator>" + BULK_PROPERTY)
+        (target / source.name).write_text(content, encoding="utf-8")
+    return target
+
+
+def drafted_bulk(engine, db, amount: int = 500_000) -> int:
+    """Like ``drafted``, in the procedure that allows bulk approval."""
+    (review,) = start(engine, db, "approval-bulk", {"amount": amount, "purpose": "地域清掃"}).opened_tasks
+    with db.transaction() as session:
+        return engine.complete(session, review.id, actor="tanaka", data={"checked": True}).application.id

@@ -7,7 +7,7 @@ one ``admin`` blueprint when imported here.
 
 from __future__ import annotations
 
-from webui.admin import applications, definitions, people, plugins  # noqa: F401  (register the views)
+from webui.admin import applications, definitions, people, plugins, tokens  # noqa: F401  (register the views)
 from webui.admin.access import ADMIN_GROUP, admin_required, blueprint, is_admin
 
 __all__ = ["ADMIN_GROUP", "admin_required", "blueprint", "is_admin"]

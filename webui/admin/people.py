@@ -1,5 +1,5 @@
-"""Staff users with their groups, and absences with the substitute who decides for the absent
-person (代決者)."""
+"""Staff users with their groups and the groups they manage (assigning the group's tasks), and
+absences with the substitute who decides for the absent person (代決者)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import BadInput
+from engine.errors import BadInput, NotFound
 from engine.scripting.namespace import JST
 from webui.admin.access import admin_required, blueprint
 from webui.auth import current_user
@@ -22,8 +22,13 @@ def _users_page(status: int = 200, form: dict | None = None):
     with transaction() as session:
         rows = [{"name": user.name, "display_name": user.display_name, "groups": groups,
                  "created_at": user.created_at} for user, groups in engine().users(session)]
-    return render_template("admin/users.html", users=rows, form=form or {},
-                           min_password_length=MIN_PASSWORD_LENGTH), status
+        managers = engine().group_managers(session)
+    managed: dict[str, list[str]] = {}
+    for group, user in managers:
+        managed.setdefault(user, []).append(group)
+    groups = sorted({g for row in rows for g in row["groups"]})
+    return render_template("admin/users.html", users=rows, form=form or {}, managers=managers, managed=managed,
+                           groups=groups, min_password_length=MIN_PASSWORD_LENGTH), status
 
 
 @blueprint.get("/users")
@@ -93,7 +98,7 @@ def add_absence():
     try:
         with transaction() as session:
             engine().add_absence(session, form["user"], starts_at, ends_at, substitute=form["substitute"] or None,
-                                 reason=form["reason"] or None)
+                                 reason=form["reason"] or None, actor=current_user().name)
     except BadInput as error:
         flash(str(error), "error")
         return _absences_page(400, form)
@@ -105,6 +110,35 @@ def add_absence():
 @admin_required
 def remove_absence(absence_id: int):
     with transaction() as session:
-        engine().remove_absence(session, absence_id)
+        engine().remove_absence(session, absence_id, actor=current_user().name)
     flash(_("The absence was removed."), "info")
     return redirect(url_for("admin.absences"))
+
+
+@blueprint.post("/managers")
+@admin_required
+def add_manager():
+    """Make a user a manager of a group: they may then assign the group's tasks."""
+    group, user = request.form.get("group", "").strip(), request.form.get("user", "").strip()
+    try:
+        with transaction() as session:
+            engine().add_group_manager(session, group, user, actor=current_user().name)
+    except BadInput as error:
+        flash(str(error), "error")
+        return _users_page(400)
+    flash(_("%(user)s now manages %(group)s.", user=user, group=group), "info")
+    return redirect(url_for("admin.users"))
+
+
+@blueprint.post("/managers/remove")
+@admin_required
+def remove_manager():
+    group, user = request.form.get("group", "").strip(), request.form.get("user", "").strip()
+    try:
+        with transaction() as session:
+            engine().remove_group_manager(session, group, user, actor=current_user().name)
+    except (BadInput, NotFound) as error:
+        flash(str(error), "error")
+        return _users_page(400)
+    flash(_("%(user)s no longer manages %(group)s.", user=user, group=group), "info")
+    return redirect(url_for("admin.users"))

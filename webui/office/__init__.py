@@ -7,6 +7,6 @@ from flask import Blueprint
 blueprint = Blueprint("office", __name__, url_prefix="/office")
 
 # The view modules register their routes on the blueprint when imported.
-from webui.office import task_list, task_page  # noqa: E402,F401
+from webui.office import attachments, task_list, task_page, team  # noqa: E402,F401
 
 __all__ = ["blueprint"]

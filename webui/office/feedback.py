@@ -9,12 +9,23 @@ from engine.errors import Conflict, MadoguchiError, PermissionRefused
 from webui.errors import status_of
 
 
+def refusal_lead(kind: str) -> str:
+    """The translated lead sentence of a kind of refusal (the exception's class name)."""
+    if kind == "Conflict":
+        return _("Someone changed this case meanwhile. Reload the page and try again.")
+    if kind == "PermissionRefused":
+        return _("You may not do this.")
+    if kind == "NotFound":
+        return _("There is no such task.")
+    return _("This cannot be done as sent.")
+
+
 def explain(error: MadoguchiError) -> str:
     """A translated lead sentence for the kind of refusal, then the engine's own words."""
     if isinstance(error, Conflict):
-        lead = _("Someone changed this case meanwhile. Reload the page and try again.")
+        lead = refusal_lead("Conflict")
     elif isinstance(error, PermissionRefused):
-        lead = _("You may not do this.")
+        lead = refusal_lead("PermissionRefused")
     else:
         lead = _("This cannot be done as sent.")
     return f"{lead} ({error})"

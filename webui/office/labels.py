@@ -33,7 +33,8 @@ def event_label(action: str) -> str:
             "approval_route_cancelled": _("Approval route cancelled"),
             "application_data_changed": _("Application data changed"),
             "application_completed": _("Application completed"), "message_received": _("Message received"),
-            "service_task_completed": _("Automatic step completed")}.get(action, action)
+            "service_task_completed": _("Automatic step completed"), "task_assigned": _("Task assigned"),
+            "task_unassigned": _("Task unassigned")}.get(action, action)
 
 
 def task_status_label(status: str) -> str:

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from webui.office.labels import decision_label, event_label
 
-#: Audit events the timeline leaves out: each has a decision record with more to say.
-COVERED_BY_DECISIONS = frozenset({"approval_decision"})
+#: Audit events the timeline leaves out: each has a decision record (or a note) with more to say.
+COVERED_BY_DECISIONS = frozenset({"approval_decision", "comment_added"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ def _event_detail(event: dict) -> str | None:
     details = event.get("details") or {}
     if "decision" in details:
         return decision_label(details["decision"])
+    if event.get("action") == "task_assigned":
+        return _("to %(user)s", user=details.get("assignee"))
     for key in ("title", "element_id", "status"):
         if details.get(key):
             return str(details[key])
@@ -98,12 +100,15 @@ def _event_detail(event: dict) -> str | None:
     return None
 
 
-def timeline(view: dict) -> list[TimelineEntry]:
-    """Audit events and decision records of an application (``ApplicationView.as_dict()``), oldest first."""
+def timeline(view: dict, notes=()) -> list[TimelineEntry]:
+    """Audit events, decision records and staff notes ((at, author, text)) of an application
+    (``ApplicationView.as_dict()``), oldest first."""
     entries = [(e["at"], 0, TimelineEntry(e["at"], e["actor"], event_label(e["action"]), detail=_event_detail(e)))
                for e in view["history"] if e["action"] not in COVERED_BY_DECISIONS]
     entries += [(d["at"], 1, TimelineEntry(d["at"], d["actor"], decision_label(d["decision"]),
                                            on_behalf_of=d["on_behalf_of"], step=d["step"].split(":", 1)[-1],
                                            comment=d["comment"]))
                 for d in view["decisions"]]
+    entries += [(at.isoformat(), 2, TimelineEntry(at.isoformat(), author, _("Note"), comment=text))
+                for at, author, text in notes]
     return [entry for _at, _order, entry in sorted(entries, key=lambda item: (item[0], item[1]))]

@@ -1,4 +1,5 @@
-"""The task list: tabs (mine, my groups, delegated, overdue), filters, sort, pages; claiming."""
+"""The task list: tabs (mine, my groups, delegated, overdue), filters, sort, pages; claiming and
+approving in bulk."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from engine.store.models import utcnow
 from webui.auth import current_user, login_required
 from webui.db import engine, transaction
 from webui.office import blueprint
-from webui.office.feedback import back_to, explain
+from webui.office.feedback import back_to, explain, refusal_lead
 from webui.office.labels import kind_label, tab_label
 
 PER_PAGE = 50
@@ -80,9 +81,12 @@ def tasks():
         page = engine().office_tasks(session, user=current_user().name, tab=args.tab, filters=filters,
                                      sort=args.sort, page=args.page, per_page=PER_PAGE)
         procedures = engine().procedures(session)
+        approvable = engine().bulk_approvable(session, [row.id for row in page.rows])
+        manages = bool(engine().managed_groups(session, current_user().name))
     return render_template("office/tasks.html", page=page, tasks=page.rows, args=args, tabs=TABS,
                            tab_label=tab_label, kinds=KINDS, kind_label=kind_label, procedures=procedures,
-                           sorts=SORTS, filter_error=error, now=utcnow())
+                           sorts=SORTS, filter_error=error, now=utcnow(), approvable=approvable,
+                           manages=manages)
 
 
 @blueprint.post("/tasks/<task_id>/claim")
@@ -134,3 +138,20 @@ def bulk_claim():
     for message in refused:
         flash(message, "error")
     return redirect(back_to(url_for("office.tasks")), code=303)
+
+
+@blueprint.post("/approve")
+@login_required
+def bulk_approve():
+    """Approve every ticked task whose procedure allows it: each its own step and signed record,
+    so one refusal leaves the others approved. The answer lists every task's outcome."""
+    task_ids = list(dict.fromkeys(request.form.getlist("task_id")))
+    if not task_ids:
+        flash(_("Tick the tasks you want to approve first."), "error")
+        return redirect(back_to(url_for("office.tasks")), code=303)
+    comment = request.form.get("comment", "").strip()[:2000] or None
+    outcomes = engine().approve_many(task_ids, actor=current_user().name, comment=comment)
+    approved = sum(1 for outcome in outcomes if outcome.approved)
+    return render_template("office/bulk_result.html", outcomes=outcomes, approved=approved,
+                           refused=len(outcomes) - approved, back=back_to(url_for("office.tasks")),
+                           refusal_lead=refusal_lead)

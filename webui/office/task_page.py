@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import MadoguchiError
+from engine.office_actions import attachments_of
 from webui.auth import current_user, login_required
 from webui.db import engine, transaction
 from webui.office import blueprint
@@ -43,10 +44,12 @@ def _facts(human) -> TaskFacts:
 
 
 def _visible_task(session, task_id: str):
-    """The task, if the signed-in user may see it (403 otherwise, 404 if there is none)."""
+    """The task, if the signed-in user may see it — who may work on it, or a manager of one of
+    its groups (403 otherwise, 404 if there is none)."""
     facade = engine()
     human = facade.task(session, task_id)
-    if not facade.may_see_task(session, human.id, current_user().name):
+    user = current_user().name
+    if not (facade.may_see_task(session, human.id, user) or facade.may_manage_task(session, human.id, user)):
         abort(403, description=_("Only the people who may work on this task can open it."))
     return human
 
@@ -61,10 +64,16 @@ def _render(task_id: str, *, status: int = 200, error: str | None = None, values
         schema = facade.task_form(session, task.id)
         choices = facade.route_choices(session, task.id)
         procedure_title = dict(facade.procedures(session)).get(view["procedure"])
-    rows, files = data_rows(view["data"], schema)
+        notes = [(c.created_at, c.author, c.body) for c in facade.comments(session, task.application_id)]
+        manager = task.status == "open" and facade.may_manage_task(session, task.id, user.name)
+        assignable = facade.assignable_people(session, task.id) if manager else []
+    rows, _files = data_rows(view["data"], schema)
+    files = attachments_of(view["data"])
     holder = user.name in task.candidate_users or bool(set(task.candidate_groups) & set(user.groups))
     page = render_template(
-        "office/task.html", task=task, view=view, procedure_title=procedure_title, data_rows=rows, attachments=files, history=timeline(view),
+        "office/task.html", task=task, view=view, procedure_title=procedure_title, data_rows=rows, attachments=files,
+        history=timeline(view, notes),
+        manager=manager, assignable=assignable,
         fields=fields_of(schema) if task.kind == "task" else [], has_form=schema is not None, choices=choices,
         may_act=task.status == "open" and task.assignee in (None, user.name), holder=holder,
         may_recall=choices is not None and choices.last_sender == user.name,
@@ -159,3 +168,40 @@ def recall(task_id: str):
         return _render(task_id, status=status, error=message)
     flash(_("You recalled the case (引戻し). It is back in your task list."), "info")
     return redirect(url_for("office.tasks"), code=303)
+
+
+@blueprint.post("/tasks/<task_id>/assign")
+@login_required
+def assign(task_id: str):
+    """A manager of one of the task's groups assigns it to someone (or, with no one chosen, unassigns it)."""
+    with transaction() as session:
+        _visible_task(session, task_id)
+    assignee = request.form.get("assignee", "").strip() or None
+    try:
+        with transaction() as session:
+            engine().assign_task(session, task_id, assignee, actor=current_user().name)
+    except MadoguchiError as refused:
+        message, status = refusal(refused)
+        return _render(task_id, status=status, error=message)
+    flash(_("The task is now assigned to %(user)s.", user=assignee) if assignee
+          else _("The task is no longer assigned to anyone."), "info")
+    return redirect(url_for("office.task", task_id=task_id), code=303)
+
+
+@blueprint.post("/tasks/<task_id>/comments")
+@login_required
+def comment(task_id: str):
+    """A staff note on the application (the applicant never sees it)."""
+    body = request.form.get("body", "")
+    if not body.strip():
+        return _render(task_id, status=400, values=request.form, field_errors={"body": _("Write the note first.")},
+                       error=_("The note was not saved; see the marked field."))
+    try:
+        with transaction() as session:
+            _visible_task(session, task_id)
+            engine().add_comment(session, task_id, author=current_user().name, body=body)
+    except MadoguchiError as refused:
+        message, status = refusal(refused)
+        return _render(task_id, status=status, error=message, values=request.form)
+    flash(_("Your note was added to the history."), "info")
+    return redirect(url_for("office.task", task_id=task_id, _anchor="history-heading"), code=303)

@@ -8,12 +8,18 @@ browser tests are skipped, never failed, so that ``make test`` still runs elsewh
 from __future__ import annotations
 
 import os
+import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from waitress import create_server, wasyncore
 
+from engine.config import Settings
+from engine.facade import Engine
+from tests.webui.conftest import PASSWORD
 from webui import create_app
 
 CHROMIUM = Path(os.environ.get("MADOGUCHI_CHROMIUM", "/usr/bin/chromium"))
@@ -23,6 +29,9 @@ CHROMIUM = Path(os.environ.get("MADOGUCHI_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE = "/static/vendor/axe-core/axe.min.js"
+#: How long expect() waits for a page to reach the state a test asks for (as the contexts' own
+#: default timeout below): short, yet enough for a loaded CI machine.
+EXPECT_TIMEOUT_MS = 10_000
 #: Impacts that fail a test; "minor" and "moderate" findings are printed by axe only.
 BLOCKING_IMPACTS = ("serious", "critical")
 
@@ -33,42 +42,111 @@ def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run scripts/system-packages --test")
     sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
 
-@pytest.fixture
-def live_server(engine):
-    """The app over the test database, served by waitress on a free port of 127.0.0.1."""
-    app = create_app(engine)
+@contextmanager
+def serving(engine: Engine, config: dict | None = None) -> Iterator[str]:
+    """The app over ``engine``, served by waitress on a free port of 127.0.0.1; yields its URL."""
+    app = create_app(engine, config=config)
     connections: dict = {}  # waitress's socket map, kept so that teardown can close every channel
     server = create_server(app, map=connections, host="127.0.0.1", port=0, threads=4, ident="madoguchi-test")
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # Closing the sockets from inside the server's own loop ends the loop without racing it.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(connections))
-    thread.join(timeout=5)
-    server.task_dispatcher.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Closing the sockets from inside the server's own loop ends the loop without racing it.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(connections))
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context (no cookies) whose relative URLs go to the live server.
+@contextmanager
+def browser_page(browser, base_url: str) -> Iterator:
+    """A fresh browser context (no cookies) whose relative URLs go to ``base_url``.
 
     The CSP is enforced as in production; any violation the browser reports fails the test.
     """
-    context = browser.new_context(base_url=live_server, locale="ja-JP")
-    context.set_default_timeout(10_000)
+    context = browser.new_context(base_url=base_url, locale="ja-JP")
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
     tab = context.new_page()
     refused: list[str] = []
     tab.on("console", lambda message: message.type == "error" and "Content Security Policy" in message.text
            and refused.append(message.text))
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
     assert not refused, "the page broke the Content Security Policy:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def live_server(engine):
+    """The app over the test's own database (a new server per test: for tests that need both
+    databases or a database of their own)."""
+    with serving(engine) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with browser_page(browser, live_server) as tab:
+        yield tab
+
+
+# -- one server per module: the fast path for tests that share a database on SQLite ----------------
+
+@pytest.fixture(scope="module")
+def site_settings(tmp_path_factory, sqlite_template) -> Settings:
+    """Settings of a SQLite database shared by a module's tests (override to add plugin settings)."""
+    home = tmp_path_factory.mktemp("site")
+    shutil.copy(sqlite_template, home / "madoguchi.db")
+    return Settings(home=home, database_url=f"sqlite:///{home / 'madoguchi.db'}")
+
+
+@pytest.fixture(scope="module")
+def site_engine(site_settings) -> Engine:
+    return Engine(site_settings)
+
+
+@pytest.fixture(scope="module")
+def site_db(site_engine):
+    database = site_engine.database()
+    yield database
+    database.dispose()
+
+
+#: A module's tests sign in many times a minute, all from 127.0.0.1: more than the production
+#: throttle allows one address (the throttle has its own tests in tests/webui/test_foundation.py).
+SITE_CONFIG = {"LOGIN_ATTEMPTS_PER_MINUTE": 1000}
+
+
+@pytest.fixture(scope="module")
+def site_url(site_engine, site_db) -> Iterator[str]:
+    with serving(site_engine, SITE_CONFIG) as url:
+        yield url
+
+
+@pytest.fixture
+def site_page(browser, site_url):
+    """A fresh browser context on the module's server (each test signs in as it needs)."""
+    with browser_page(browser, site_url) as tab:
+        yield tab
+
+
+def sign_in_as(page, name: str, password: str = PASSWORD) -> None:
+    """Sign in through the real form and wait for the page it leads to."""
+    page.goto("/sign-in")
+    page.get_by_label("ユーザー名").fill(name)
+    page.get_by_label("パスワード").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="ログイン").click()
+    assert "/sign-in" not in page.url, f"{name} could not sign in"
 
 
 def check_accessibility(page) -> None:
