@@ -22,8 +22,8 @@ PG_URL = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
 DB_KINDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 #: The modules with the longest tests (worker processes, a package built with pip, browsers),
-#: started first: xdist hands tests out in collection order (``--dist loadgroup``, set in
-#: pyproject.toml), and one of these left for the end would keep a single worker busy alone.
+#: started first: xdist hands tests out in collection order, and one of these left for the end
+#: would keep a single worker busy alone.
 SLOW_FIRST = (
     "tests/plugins/test_example_package.py",
     "tests/engine/jobs/test_scale_out.py",
@@ -39,6 +39,29 @@ def _slowness_rank(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_slowness_rank)  # stable: the collection order stays within each rank
+
+
+#: Modules whose tests share one expensive session fixture (the example plugin's environment):
+#: all their tests go to one xdist worker, so no other worker sits waiting for its build.
+ONE_WORKER_MODULES = ("tests/plugins/test_example_package.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist load`` (the default of ``-n``), except that each module of ONE_WORKER_MODULES is
+    one unit. (``xdist_group`` with ``--dist loadgroup`` would say the same, but pytest-xdist
+    3.8 ignores the mark under pytest 9.2: pytest-dev/pytest-xdist#1386.) Units are handed out
+    largest first, then in collection order, one or two at a time as workers free up."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return path if path in ONE_WORKER_MODULES else nodeid
+
+    return SharedFixtureScheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ through a ``.pth`` file, so pip finds every declared requirement already satisfi
 the build to seconds instead of minutes; what it gives up is proof that the declared
 dependencies are complete on their own (a missing declaration is still caught by pip's
 resolver only if the package is absent from the test environment too). All tests of this
-module run on one xdist worker (``xdist_group``, scheduled first by tests/conftest.py), so no
+module run on one xdist worker, first (ONE_WORKER_MODULES in tests/conftest.py), so no
 second worker sits waiting for the build. These tests always use their own SQLite database:
 the package, not the database, is under test, so they run once even when
 MADOGUCHI_TEST_DATABASE_URL is set.
@@ -57,9 +57,6 @@ def _build(root: Path) -> Path:
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-compile", madoguchi_src,
                     f"{example_src}[test]"], check=True, capture_output=True, text=True, timeout=900)
     return venv
-
-
-pytestmark = pytest.mark.xdist_group("example-plugin-venv")
 
 
 @pytest.fixture(scope="session")
