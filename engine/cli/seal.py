@@ -16,7 +16,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from engine.cli.context import CliContext, emit_json, pass_cli
 from engine.issuance.pki import DOCUMENT_SIGNING, init_dev_seal
-from engine.issuance.seal import Sealer
 from engine.issuance.seal_settings import SealSettings, load_trust_roots
 
 #: Warn this long before the seal certificate expires: renewal takes a CA's paperwork.
@@ -141,6 +140,8 @@ def init_dev(cli: CliContext, organisation: str, force: bool, as_json: bool) -> 
 def show(cli: CliContext, as_json: bool) -> None:
     """Which seal is configured, what its certificate allows, and what is wrong with it."""
     settings = _seal_settings(cli)
+    from engine.issuance.seal import Sealer  # pyHanko loads slowly; only this command needs it
+
     sealer = Sealer.from_settings(settings)
     certificate = describe_certificate(sealer.certificate)
     roots = load_trust_roots(settings)
