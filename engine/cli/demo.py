@@ -11,6 +11,16 @@ DEMO_USERS = {
     "tanaka": ["seikatsu-eisei"],             # 生活衛生課 担当
     "suzuki": ["seikatsu-eisei-kakaricho"],   # 生活衛生課 係長
     "admin": ["admin"],                       # システム管理者
+    "takahashi": ["shimin-madoguchi"],        # 市民課 窓口担当（住民票の写し: 審査・起案）
+    "kobayashi": ["shimin-kacho"],            # 市民課長（住民票の写し: 専決）
+    "watanabe": ["shoko-shinko"],             # 商工振興課 担当（補助金: 受付審査・起案）
+    "matsumoto": ["shoko-kacho"],             # 商工振興課長（補助金: 回議、100万円以下は専決）
+    "yoshida": ["keizai-bucho"],              # 経済部長（補助金: 1,000万円以下は専決）
+    "yamamoto": ["fukushicho"],               # 副市長（補助金: 1,000万円超の決裁）
+    "kimura": ["zaisei"],                     # 財政課（補助金: 合議）
+    "ishikawa": ["kosodate-shien"],           # 子育て支援課 担当（児童手当: 審査・起案）
+    "ogawa": ["kosodate-kakaricho"],          # 子育て支援課 係長（児童手当: 回議）
+    "fujita": ["kosodate-kacho"],             # 子育て支援課長（児童手当: 専決）
 }
 #: The demo users' password for the web UI (a demo instance only: never use it elsewhere).
 DEMO_PASSWORD = "madoguchi-demo"
