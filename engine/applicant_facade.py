@@ -215,3 +215,67 @@ class ApplicantFacade:
         if filings.owner_of(session, document.application_id) != applicant_id:
             raise NotFound(f"no document {public_id}")
         return self.download_document(session, public_id, actor=f"applicant:{applicant_id}", channel="portal")
+
+    # -- what submitting asks for: JPKI signature, fees (docs/portal.md "Identity", "Payment") ----
+
+    def submission_requirements(self, session: Session, key: str) -> dict:
+        """``{"identity": "none"|"account"|"jpki", "fee": {"amount", "when": "submission"|"after_review"|None}}``
+        of procedure ``key`` (engine.submission_requirements)."""
+        from engine.submission_requirements import submission_requirements
+
+        return submission_requirements(session, self.catalog, key)
+
+    def applicant_signed_bytes(self, key: str, data: dict) -> bytes:
+        """The exact bytes the applicant signs with JPKI for submitting ``data`` to ``key``."""
+        from engine.applicant_signing import signed_bytes
+
+        return signed_bytes(key, data)
+
+    def development_signer_available(self) -> bool:
+        """Whether the demo's development card may sign (never with MADOGUCHI_ENVIRONMENT=production)."""
+        from engine.jpki_development_signer import development_signer_allowed
+
+        return development_signer_allowed()
+
+    def applicant_development_signature(self, session: Session, applicant_id: int, key: str, data: dict) -> bytes:
+        """DEVELOPMENT ONLY: a signature by the applicant's development card (refused in production)."""
+        from engine.applicant_signing import development_signature
+
+        return development_signature(self, applicant_id, account_of(accounts.get(session, applicant_id)).display_name
+                                     or f"applicant {applicant_id}", key, data)
+
+    def applicant_file_signed(self, session: Session, key: str, applicant_id: int, data: dict, signature: bytes):
+        """File after checking the applicant's JPKI signature over the submission; raises
+        ``SignatureRefused`` (code, reason, reason_ja) with nothing filed."""
+        from engine.applicant_signing import file_signed
+
+        return file_signed(self, session, key, applicant_id, data, signature)
+
+    def applicant_payments(self, session: Session, applicant_id: int, application_id: int | None = None) -> list:
+        """The applicant's payments (``ApplicantPayment``), of one application when given."""
+        from engine import applicant_payments
+
+        return applicant_payments.of_applicant(session, applicant_id, application_id=application_id)
+
+    def applicant_payments_due(self, session: Session, applicant_id: int) -> list:
+        from engine import applicant_payments
+
+        return applicant_payments.due(session, applicant_id)
+
+    def applicant_payment(self, session: Session, applicant_id: int, reference: str):
+        """One of the applicant's payments; NotFound for anyone else's, exactly as for none."""
+        from engine import applicant_payments
+
+        return applicant_payments.one(session, applicant_id, reference)
+
+    def receipt_payments(self, session: Session, application_reference: str) -> list:
+        """The payments of an application filed without an account (shown from its receipt)."""
+        from engine import applicant_payments
+
+        return applicant_payments.of_application_reference(session, application_reference)
+
+    def payment_callback(self, session: Session, provider: str, body: bytes, headers: dict):
+        """A provider's callback (engine.payments.handle_callback): CallbackRefused, NotFound or the event."""
+        from engine.payments import handle_callback
+
+        return handle_callback(self, session, provider, body, headers)

@@ -7,12 +7,12 @@ answers exactly like asking for one that does not exist (NotFound), so ids canno
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.applicants.public_status import facts, public_status
+from engine.applicants.public_status import facts, public_status, return_notices
 from engine.errors import NotFound
 from engine.store.models import Application, Definition, utcnow
 from engine.store.models_applicants import ApplicantApplication
@@ -28,6 +28,9 @@ class FiledApplication:
     procedure_title: dict  # {"ja": …, "en": …}, either may be missing
     filed_at: datetime
     public_status: str
+    #: While the application is returned (差し戻し): the office's reason and answer-by day.
+    return_reason: str | None = None
+    return_deadline: date | None = None
 
     def title(self, language: str) -> str:
         return (self.procedure_title.get(language) or self.procedure_title.get("ja")
@@ -36,7 +39,8 @@ class FiledApplication:
     def as_dict(self) -> dict:
         return {"id": self.id, "reference": self.reference, "procedure": self.procedure_key,
                 "procedure_title": self.procedure_title, "filed_at": self.filed_at.isoformat(timespec="seconds"),
-                "public_status": self.public_status}
+                "public_status": self.public_status, "return_reason": self.return_reason,
+                "return_deadline": self.return_deadline.isoformat() if self.return_deadline else None}
 
 
 def link(session: Session, application_id: int, applicant_id: int) -> None:
@@ -66,10 +70,14 @@ def listed(session: Session, applicant_id: int, *, limit: int = 20, offset: int 
         query = query.where(Application.id == application_id)
     rows = session.execute(query.order_by(Application.id.desc()).limit(limit).offset(offset)).all()
     routes, taken = facts(session, [row.id for row in rows])
+    shown = {row.id: public_status(row.status, row.completed_at is not None, routes.get(row.id), row.id in taken)
+             for row in rows}
+    notices = return_notices(session, [row.id for row in rows if shown[row.id] == "returned"])
     return [FiledApplication(
         id=row.id, reference=row.reference, procedure_key=row.key,
-        procedure_title=_titles(row.manifest, row.title), filed_at=row.created_at,
-        public_status=public_status(row.status, row.completed_at is not None, routes.get(row.id), row.id in taken))
+        procedure_title=_titles(row.manifest, row.title), filed_at=row.created_at, public_status=shown[row.id],
+        return_reason=notices[row.id].reason if row.id in notices else None,
+        return_deadline=notices[row.id].deadline if row.id in notices else None)
         for row in rows]
 
 

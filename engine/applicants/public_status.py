@@ -17,6 +17,9 @@ withdrawn      取下げ  status ``withdrawn``, or the last approval route ended
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -61,3 +64,29 @@ def facts(session: Session, application_ids: list[int]) -> tuple[dict[int, str],
             HumanTask.application_id.in_(application_ids),
             or_(HumanTask.assignee.is_not(None), HumanTask.completed_by.is_not(None))).distinct()))
     return routes, taken
+
+
+@dataclass(frozen=True)
+class ReturnNotice:
+    """What the office told the applicant with its last return (差し戻し): why, and by when."""
+
+    reason: str | None
+    deadline: date | None
+
+
+def return_notices(session: Session, application_ids: list[int]) -> dict[int, ReturnNotice]:
+    """For many applications at once: the reason and deadline of each one's latest return to
+    the applicant (those never returned are left out)."""
+    if not application_ids:
+        return {}
+    notices: dict[int, ReturnNotice] = {}
+    for application_id, outcome in session.execute(
+            select(ApprovalRoute.application_id, ApprovalRoute.outcome)
+            .where(ApprovalRoute.application_id.in_(application_ids),
+                   ApprovalRoute.status == "returned_to_applicant")
+            .order_by(ApprovalRoute.id)):
+        outcome = outcome or {}
+        deadline = outcome.get("deadline")
+        notices[application_id] = ReturnNotice(  # ordered by id: the last one wins
+            reason=outcome.get("comment"), deadline=date.fromisoformat(deadline) if deadline else None)
+    return notices

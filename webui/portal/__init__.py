@@ -8,6 +8,6 @@ from flask import Blueprint
 blueprint = Blueprint("portal", __name__)
 
 # The view modules register their routes on the blueprint when imported.
-from webui.portal import accounts, apply, catalogue  # noqa: E402,F401
+from webui.portal import accounts, apply, catalogue, identity, payments, uploads  # noqa: E402,F401
 
 __all__ = ["blueprint"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.applicants.application_form import as_posted, check, read_posted, visible_fields
+from engine.applicants.application_form import check, read_posted, visible_fields
 from engine.errors import Conflict, NotFound
 from tests.engine.applicants.support import registered_and_verified
 from tests.engine.helpers import add_user, complete, open_tasks
@@ -103,7 +103,8 @@ def return_to_applicant(engine, db, application_id, reason="世帯人数を確�
     complete(engine, db, review.id, "tanaka")
     [approve] = [t for t in open_tasks(engine, db, application_id) if t.kind == "approve"]
     with db.transaction() as session:
-        engine.decide(session, approve.id, actor="suzuki", decision="return_to_applicant", comment=reason)
+        engine.decide(session, approve.id, actor="suzuki", decision="return_to_applicant", comment=reason,
+                      deadline="2099-03-31")
 
 
 def test_a_return_is_corrected_on_the_same_application(engine, db, procedure):

@@ -71,7 +71,8 @@ def mine(engine, db, applicant_id: int) -> list[tuple[str, str]]:
 def decide(engine, db, application_id: int, actor: str, decision: str, comment: str | None = None):
     [task] = [t for t in open_tasks(engine, db, application_id) if t.kind == "approve"]
     with db.transaction() as session:
-        return engine.decide(session, task.id, actor=actor, decision=decision, comment=comment)
+        return engine.decide(session, task.id, actor=actor, decision=decision, comment=comment,
+                             deadline="2099-03-31" if decision == "return_to_applicant" else None)
 
 
 def test_a_filed_application_goes_through_every_public_status(engine, db, permit):
