@@ -77,7 +77,7 @@ def template_context(config: MailConfig, data: dict, language: str, procedure: P
 def send_mail(config: MailConfig, *, recipient: str, template: str, language: str, data: dict,
               procedure: ProcedureInfo | None, idempotency_key: str) -> None:
     context = template_context(config, data, language, procedure)
-    rendered = render(template, language, context, config.templates_dir)
+    rendered = render(template, language, context, config.templates_dir, procedure=data.get("procedure"))
     message = build(config, recipient, rendered, idempotency_key=idempotency_key, language=language)
     smtp.send(config, message)
     # No address in the log: the job row and the mail server's log say who it went to.

@@ -25,6 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK_LANGUAGE = "ja"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+_PROCEDURE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _WEEKDAYS_JA = "月火水木金土日"
 # Spelled out rather than strftime's %A/%B, which follow the process locale (ja_JP on many servers).
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -42,13 +43,18 @@ class Rendered:
     body: str
 
 
-def render(template: str, language: str, context: dict, templates_dir: str = "") -> Rendered:
+def render(template: str, language: str, context: dict, templates_dir: str = "", procedure: str | None = None) -> Rendered:
     if not _NAME.match(template or ""):
         raise TemplateProblem(f"{template!r} is not a template name")
     language = language if _NAME.match(language or "") else FALLBACK_LANGUAGE
     env = _environment(templates_dir)
-    # A language we have no text for falls back to Japanese, the language of the office.
-    names = [f"{language}/{template}.txt", f"{FALLBACK_LANGUAGE}/{template}.txt"]
+    # A procedure may word a mail its own way (procedures/<key>/<template>.txt, e.g. an event's
+    # confirmation); a language we have no text for falls back to Japanese, the office's language.
+    names = []
+    for lang in dict.fromkeys((language, FALLBACK_LANGUAGE)):
+        if procedure and _PROCEDURE.match(procedure):
+            names.append(f"{lang}/procedures/{procedure}/{template}.txt")
+        names.append(f"{lang}/{template}.txt")
     try:
         compiled = env.select_template(names)
     except TemplatesNotFound as exc:  # say which files were looked for
