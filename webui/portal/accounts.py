@@ -91,7 +91,9 @@ def sign_in():
         return render_template("portal/account/sign_in.html", next=next_page, email="")
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
-    if _throttled(f"applicant-addr:{request.remote_addr}", f"applicant:{email}"):
+    throttle = current_app.extensions["madoguchi.throttle"]
+    keys = (f"applicant-addr:{request.remote_addr}", f"applicant:{email}")
+    if throttle.blocked(*keys):
         flash(_("Too many sign-in attempts. Wait a minute and try again."), "error")
         return render_template("portal/account/sign_in.html", next=next_page, email=email), 429
     with transaction() as db_session:
@@ -99,6 +101,7 @@ def sign_in():
         if account is not None and not account.verified:
             engine().resend_verification(db_session, account.id, verify_link=_verify_link)
     if account is None:
+        throttle.failed(*keys)  # only failures count: many residents may share one address
         flash(_("The e-mail address or the password is not right."), "error")
         return render_template("portal/account/sign_in.html", next=next_page, email=email), 401
     if not account.verified:
@@ -189,7 +192,9 @@ def change_password():
     if new != request.form.get("password_confirm", ""):
         return render_template("portal/account/password.html",
                                errors={"password_confirm": problem_text("passwords_differ")}), 422
-    if _throttled(f"applicant-addr:{request.remote_addr}", f"applicant:{account.email}"):
+    throttle = current_app.extensions["madoguchi.throttle"]
+    keys = (f"applicant-addr:{request.remote_addr}", f"applicant:{account.email}")
+    if throttle.blocked(*keys):
         flash(_("Too many attempts. Wait a minute and try again."), "error")
         return render_template("portal/account/password.html", errors={}), 429
     try:
@@ -197,6 +202,8 @@ def change_password():
             changed = engine().change_applicant_password(db_session, account.id,
                                                          request.form.get("current_password", ""), new)
     except ProfileInvalid as problem:
+        if "current_password" in problem.by_field():
+            throttle.failed(*keys)  # a wrong current password is a guess; a weak new one is not
         return render_template("portal/account/password.html", errors=_errors(problem)), 422
     start_applicant_session(changed)  # this session goes on; every other one has ended
     flash(_("Your new password is set."), "info")
