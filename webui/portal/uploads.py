@@ -14,6 +14,7 @@ its request body may be as large as the procedure's limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import jsonify, request, url_for
@@ -28,16 +29,16 @@ from webui.portal import blueprint
 from webui.portal.applicant_session import current_applicant
 
 _TUS_ENDPOINTS = {"portal.upload_create", "portal.upload"}
-#: Form endpoints that carry attachments (endpoint → name of the URL value holding the procedure key).
-ATTACHMENT_FORMS: dict[str, str | None] = {}
+#: Form endpoints that carry attachments → how to tell their procedure key from (session, URL values).
+ATTACHMENT_FORMS: dict[str, Callable[[object, dict], str | None]] = {}
 #: Room for the other fields and the multipart framing around the file.
 _FORM_OVERHEAD = 1024 * 1024
 
 
-def accept_attachments(endpoint: str, procedure_arg: str | None = None) -> None:
-    """Let POSTs to ``endpoint`` carry files up to the procedure's limit (its key in the URL
-    value ``procedure_arg``; the default limit without one)."""
-    ATTACHMENT_FORMS[endpoint] = procedure_arg
+def accept_attachments(endpoint: str, procedure_key: Callable[[object, dict], str | None] = lambda _s, _v: None) -> None:
+    """Let POSTs to the portal's ``endpoint`` carry files up to the procedure's limit;
+    ``procedure_key(db_session, url_values)`` names the procedure (None: the default limit)."""
+    ATTACHMENT_FORMS[endpoint] = procedure_key
 
 
 @blueprint.url_value_preprocessor
@@ -46,10 +47,9 @@ def _body_limits(endpoint, values) -> None:
     if endpoint in _TUS_ENDPOINTS:
         tus.raise_patch_limit()
     elif endpoint in ATTACHMENT_FORMS and request.method == "POST":
-        procedure_arg = ATTACHMENT_FORMS[endpoint]
-        key = (values or {}).get(procedure_arg) if procedure_arg else None
         try:
             with transaction() as session:
+                key = ATTACHMENT_FORMS[endpoint](session, dict(values or {}))
                 limit = engine().attachment_policy(session, key).max_bytes
         except NotFound:
             return  # the view answers for an unknown procedure
@@ -114,8 +114,7 @@ def upload(upload_id: str):
         return tus.head(owner, upload_id, _error)
     if request.method == "DELETE":
         return tus.delete(owner, upload_id, _error)
-    response, _state = tus.patch(owner, upload_id, _error, _refused)
-    return response
+    return tus.patch(owner, upload_id, _error, _refused)
 
 
 # -- forms -------------------------------------------------------------------------------------
