@@ -85,6 +85,26 @@ class ApiFacade:
             found.setdefault((failure.field, failure.rule), failure)
         return list(found.values())
 
+    def procedure_text_problems(self, session: Session, key: str, data: dict) -> tuple[dict, list]:
+        """(``data`` with its text normalized, the fields outside JIS X 0208) as the portal checks
+        them: the start form's text fields, or every top-level text value when it names no form."""
+        from engine.applicants import jis
+
+        form = self.procedure_form(session, key)
+        properties = (form or {}).get("properties") or {}
+        text_fields = [name for name, spec in properties.items()
+                       if isinstance(spec, dict) and spec.get("type") == "string"] if form else None
+        return jis.check_data(data, text_fields)
+
+    def api_withdraw(self, session: Session, grant: api_tokens.Grant, application_id: int, reason: str):
+        """取下げ asked by an integrator, under the portal's rules (engine.applicants.withdrawal):
+        Conflict when the application has ended or its procedure does not allow it."""
+        from engine.applicants import withdrawal
+
+        result = withdrawal.withdraw_application(self, session, application_id, reason, actor=grant.user)
+        self.record_api_action(session, grant, operation="applications.withdraw", application_id=application_id)
+        return result
+
     def list_applications(self, session: Session, *, procedure: str | None = None, status: str | None = None,
                           since: datetime | None = None, limit: int = 50, offset: int = 0) -> ApplicationListing:
         """Applications (with their procedure key), newest first: of procedure ``procedure``,

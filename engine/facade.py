@@ -24,6 +24,7 @@ from engine.approvals.plan import ROUTE_OPERATION
 from engine.approvals.records import decisions_of, verify_decisions
 from engine.approvals.route import RouteService
 from engine.attachments.facade import AttachmentsFacade
+from engine.capacity import CAPACITY_OPERATION, CapacityService
 from engine.catalogue_facade import CatalogueFacade
 from engine.config import Settings
 from engine.definitions import DefinitionCatalog, DeployResult
@@ -66,7 +67,8 @@ class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiF
         self.declared_settings = declared_settings(self.plugin_manager)
         self.issuance = IssuanceService(self)
         self.operations = {**collect_callables(self.plugin_manager, "madoguchi_operations", engine=self),
-                           ISSUE_OPERATION: self.issuance.operation}
+                           ISSUE_OPERATION: self.issuance.operation,
+                           CAPACITY_OPERATION: CapacityService(self).operation}
         self.job_handlers = collect_callables(self.plugin_manager, "madoguchi_job_handlers", engine=self)
         limits = ScriptLimits(max_iterations=self.settings.script_max_iterations,
                               max_seconds=self.settings.script_max_seconds)
@@ -245,13 +247,18 @@ class Engine(OfficeActions, AdminActions, CatalogueFacade, ApplicantFacade, ApiF
     # -- approval routes (docs/approval.md) -------------------------------------------------
 
     def decide(self, session: Session, task_id: str, *, actor: str, decision: str, comment: str | None = None,
-               to: int | str | None = None, data: dict | None = None) -> StepResult:
-        """Act on an approval route's task: approve, return (to an earlier step), reject, …"""
+               to: int | str | None = None, data: dict | None = None, deadline=None) -> StepResult:
+        """Act on an approval route's task: approve, return (to an earlier step), reject, …
+
+        ``deadline`` (a date or ``YYYY-MM-DD``): the day by which whoever gets the case back
+        should answer — required to return to the applicant, optional for an internal return."""
         submission = {**(data or {}), "decision": decision}
         if comment is not None:
             submission["comment"] = comment
         if to is not None:
             submission["to"] = to
+        if deadline is not None:
+            submission["deadline"] = deadline.isoformat() if hasattr(deadline, "isoformat") else deadline
         return self.applications.complete(session, task_id, actor=actor, data=submission)
 
     def recall(self, session: Session, application_id: int, *, actor: str) -> StepResult:

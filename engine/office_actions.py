@@ -348,6 +348,15 @@ class OfficeActions:
             return True
         return bool(set(human.candidate_groups or ()) & self.managed_groups(session, user))
 
+    # -- seeing an application --------------------------------------------------------------
+
+    def may_see_application(self, session: Session, application_id: int, user: str) -> bool:
+        """Whether staff ``user`` may see the application: they may see one of its tasks (open or
+        done, as :func:`engine.office_queries.may_see` decides) or manage a group one is offered
+        to. False, not NotFound, for an application that does not exist — callers answer both alike."""
+        tasks = session.scalars(select(HumanTask).where(HumanTask.application_id == application_id))
+        return any(self._may_see_or_manage(session, human, user) for human in tasks)
+
 
 def _stale(human: HumanTask) -> MadoguchiError:
     from engine.errors import Conflict

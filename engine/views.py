@@ -71,7 +71,8 @@ def route_summary(route) -> dict:
 
 def decision_summary(record) -> dict:
     return {"seq": record.seq, "step": record.step, "actor": record.actor, "on_behalf_of": record.on_behalf_of,
-            "decision": record.decision, "comment": record.comment, "at": record.at.isoformat(),
+            "decision": record.decision, "comment": record.comment,
+            "deadline": record.deadline.isoformat() if record.deadline else None, "at": record.at.isoformat(),
             "content_hash": record.content_hash, "hash": record.hash, "key_id": record.key_id}
 
 

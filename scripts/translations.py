@@ -5,7 +5,9 @@ write messages.po and compile messages.mo.
     python scripts/translations.py --check  exit 1 listing strings without a translation
 
 The Japanese lives in ``webui/translations/ja/parts/*.po``, one file per area of the UI, so
-that areas are translated side by side without editing one shared file. ``messages.po`` and
+that areas are translated side by side without editing one shared file. One English string
+has one Japanese: when two part files translate the same msgid differently, both commands
+stop (exit 2) naming the files — give one side a more specific msgid (e.g. "Field name"). ``messages.po`` and
 ``messages.mo`` are generated from them and committed (the app reads the .mo).
 """
 
@@ -40,14 +42,31 @@ def extracted() -> dict[str, list[str]]:
     return found
 
 
-def translations() -> dict[str, str]:
-    known: dict[str, str] = {}
-    for part in sorted(PARTS.glob("*.po")):
+class ConflictingTranslations(Exception):
+    """Part files disagree on the Japanese of a msgid; the catalogue can hold only one."""
+
+    def __init__(self, clashes: list[tuple[str, list[tuple[str, str]]]]):
+        self.clashes = clashes
+        lines = [f"{msgid!r} is translated differently: " + "; ".join(f"{where}: {text!r}" for where, text in found)
+                 for msgid, found in clashes]
+        super().__init__("\n".join(lines) + "\nKeep one translation per msgid: give one side a more specific "
+                         "msgid (and its own translation), or make the translations agree.")
+
+
+def translations(parts: Path | None = None) -> dict[str, str]:
+    """msgid → Japanese from every part file; ConflictingTranslations when two files disagree."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for part in sorted((parts or PARTS).glob("*.po")):
         with part.open("rb") as handle:
             for message in read_po(handle, locale="ja"):
                 if message.id and message.string:
-                    known.setdefault(str(message.id), str(message.string))
-    return known
+                    where = f"{part.relative_to(REPO) if part.is_relative_to(REPO) else part}:{message.lineno}"
+                    found.setdefault(str(message.id), []).append((where, str(message.string)))
+    clashes = [(msgid, places) for msgid, places in sorted(found.items())
+               if len({text for _where, text in places}) > 1]
+    if clashes:
+        raise ConflictingTranslations(clashes)
+    return {msgid: places[0][1] for msgid, places in found.items()}
 
 
 def build() -> tuple[Catalog, list[tuple[str, list[str]]]]:
@@ -65,7 +84,11 @@ def build() -> tuple[Catalog, list[tuple[str, list[str]]]]:
 
 
 def main(argv: list[str]) -> int:
-    catalog, missing = build()
+    try:
+        catalog, missing = build()
+    except ConflictingTranslations as clash:
+        print(clash, file=sys.stderr)
+        return 2
     if "--check" in argv:
         for msgid, places in missing:
             print(f"{places[0]}: no Japanese for {msgid!r} — add it to webui/translations/ja/parts/*.po")

@@ -48,12 +48,14 @@ def sign_in():
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     throttle = current_app.extensions["madoguchi.throttle"]
-    if not throttle.allow(f"addr:{request.remote_addr}", f"user:{name}"):
+    keys = (f"addr:{request.remote_addr}", f"user:{name}")
+    if throttle.blocked(*keys):
         flash(_("Too many sign-in attempts. Wait a minute and try again."), "error")
         return render_template("sign_in.html", next=request.form.get("next", ""), name=name), 429
     with transaction() as db_session:
         user = engine().authenticate(db_session, name, password) if name and password else None
     if user is None:
+        throttle.failed(*keys)  # only failures count: a busy office shares one address
         flash(_("The user name or the password is not right."), "error")
         return render_template("sign_in.html", next=request.form.get("next", ""), name=name), 401
     start_session(user.name, via="password")

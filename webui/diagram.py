@@ -10,11 +10,12 @@ application is at (filled in from the same JSON, or from ``active_names`` withou
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, abort, jsonify, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from webui.auth import login_required
+from webui.admin.access import is_admin
+from webui.auth import current_user, login_required
 from webui.db import engine, transaction
 
 blueprint = Blueprint("diagram", __name__, url_prefix="/diagram")
@@ -26,7 +27,12 @@ SCRIPTS = ("vendor/bpmn-js/bpmn-viewer.production.min.js", "diagram.js")
 @blueprint.get("/applications/<int:application_id>.json")
 @login_required
 def application_diagram(application_id: int):
+    """Admins, and staff who may see one of the application's tasks (or manage a group it is
+    offered to); everyone else gets the same 404 as for an application that does not exist."""
+    user = current_user()
     with transaction() as session:
+        if not (is_admin(user) or engine().may_see_application(session, application_id, user.name)):
+            abort(404, description=_("There is no such application."))
         state = engine().diagram(session, application_id)
     response = jsonify(state.as_dict())
     response.headers["Cache-Control"] = "no-store"

@@ -64,7 +64,12 @@ def _headers(response):
 
 
 class SignInThrottle:
-    """At most N sign-in attempts per minute per client address and per user name.
+    """At most N *failed* sign-ins per minute per client address and per user name.
+
+    Only failures count (``failed``): a whole office behind one NAT address signs in every
+    morning, and each success must not bring the next colleague closer to a lock-out. A
+    password-guessing run fails almost every time, so it is still slowed to N tries a minute.
+    ``allow`` counts every attempt, for forms where each try costs something (a mail sent).
 
     Kept in process memory: with several web processes the limit applies per process,
     which still turns a password-guessing run from thousands of tries a minute into a few.
@@ -75,19 +80,41 @@ class SignInThrottle:
         self._attempts: dict[str, deque] = {}
         self._lock = threading.Lock()
 
+    def _window(self, key: str, now: float) -> deque:
+        window = self._attempts.setdefault(key, deque())
+        while window and now - window[0] > 60:
+            window.popleft()
+        return window
+
+    def _forget_idle(self, now: float) -> None:
+        if len(self._attempts) > 100_000:  # forget idle clients rather than grow without bound
+            self._attempts = {k: v for k, v in self._attempts.items() if v and now - v[-1] <= 60}
+
+    def blocked(self, *keys: str) -> bool:
+        """Whether any key has had N failures within the last minute (records nothing)."""
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._window(key, now)) >= self.per_minute for key in keys)
+
+    def failed(self, *keys: str) -> None:
+        """Count one failed attempt against every key."""
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._window(key, now).append(now)
+            self._forget_idle(now)
+
     def allow(self, *keys: str) -> bool:
+        """Count this attempt, success or not; False once a key had N within the last minute."""
         now = time.monotonic()
         with self._lock:
             allowed = True
             for key in keys:
-                window = self._attempts.setdefault(key, deque())
-                while window and now - window[0] > 60:
-                    window.popleft()
+                window = self._window(key, now)
                 if len(window) >= self.per_minute:
                     allowed = False
                 window.append(now)
-            if len(self._attempts) > 100_000:  # forget idle clients rather than grow without bound
-                self._attempts = {k: v for k, v in self._attempts.items() if v and now - v[-1] <= 60}
+            self._forget_idle(now)
             return allowed
 
 

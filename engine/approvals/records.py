@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy import insert, select, update
@@ -47,7 +47,8 @@ def approved_content_hash(data, attachments: Iterable[Mapping[str, str]] = ()) -
 
 
 def record_hash(*, application_id: int, seq: int, step: str, actor: str, on_behalf_of: str | None,
-                decision: str, comment: str | None, at: datetime, content_hash: str, prev_hash: str) -> str:
+                decision: str, comment: str | None, at: datetime, content_hash: str, prev_hash: str,
+                deadline: date | None = None) -> str:
     payload = {
         "application_id": application_id, "seq": seq, "step": step, "actor": actor,
         "on_behalf_of": on_behalf_of, "decision": decision, "comment": comment,
@@ -55,13 +56,18 @@ def record_hash(*, application_id: int, seq: int, step: str, actor: str, on_beha
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
         "content_hash": content_hash, "prev_hash": prev_hash,
     }
+    if deadline is not None:
+        # Only when set, so records written before deadlines existed keep their hashes.
+        payload["deadline"] = deadline.isoformat()
     return hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
 def record_decision(session: Session, settings: Settings, *, application_id: int, step: str, actor: str,
                     decision: str, comment: str | None = None, on_behalf_of: str | None = None, data=None,
-                    attachments: Iterable[Mapping[str, str]] = ()) -> DecisionRecord:
-    """Append one signed decision to the application's chain, in the caller's transaction."""
+                    attachments: Iterable[Mapping[str, str]] = (), deadline: date | None = None) -> DecisionRecord:
+    """Append one signed decision to the application's chain, in the caller's transaction.
+
+    ``deadline`` is a return's answer-by day; it is part of what is hashed and signed."""
     connection = session.connection()
     # The application row orders the chain: FOR UPDATE on PostgreSQL; SQLite already holds
     # the database write lock for the whole transaction (and ignores FOR UPDATE).
@@ -77,11 +83,13 @@ def record_decision(session: Session, settings: Settings, *, application_id: int
     at = utcnow()
     content = approved_content_hash(data, attachments)
     digest = record_hash(application_id=application_id, seq=seq, step=step, actor=actor, on_behalf_of=on_behalf_of,
-                         decision=decision, comment=comment, at=at, content_hash=content, prev_hash=prev)
+                         decision=decision, comment=comment, at=at, content_hash=content, prev_hash=prev,
+                         deadline=deadline)
     signature = base64.b64encode(identity.sign(bytes.fromhex(digest))).decode("ascii")
     new_id = connection.execute(insert(RECORDS).values(
         application_id=application_id, seq=seq, step=step, actor=actor, on_behalf_of=on_behalf_of,
-        decision=decision, comment=comment, at=at, content_hash=content, prev_hash=prev, hash=digest,
+        decision=decision, comment=comment, deadline=deadline, at=at, content_hash=content, prev_hash=prev,
+        hash=digest,
         key_id=identity.key_id, signature=signature).returning(RECORDS.c.id)).scalar_one()
     # The head names the chain's last record, so removing records from its end is noticed too.
     if seq == 1:
@@ -151,7 +159,7 @@ def _check(record: DecisionRecord, expected_seq: int, prev: str, ring: dict) -> 
     recomputed = record_hash(application_id=record.application_id, seq=record.seq, step=record.step,
                              actor=record.actor, on_behalf_of=record.on_behalf_of, decision=record.decision,
                              comment=record.comment, at=record.at, content_hash=record.content_hash,
-                             prev_hash=record.prev_hash)
+                             prev_hash=record.prev_hash, deadline=record.deadline)
     if recomputed != record.hash:
         return "the content does not match its hash: the decision record was altered"
     public_key = ring.get(record.key_id)

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.approvals import people
+from engine.approvals.deadline import parse_deadline, passes_at
 from engine.approvals.plan import (
     CONSULT,
     DECIDE,
@@ -128,6 +129,8 @@ class RouteService:
             raise BadInput("data.comment must be text")
         if decision in NEED_REASON and not (comment or "").strip():
             raise BadInput(f"a {decision} needs a reason: give it as data.comment")
+        # Only an approver returns a case; elsewhere "deadline" may be a field of the application.
+        deadline = parse_deadline(data.get("deadline"), decision) if human.kind == "approve" else None
         route = session.get(ApprovalRoute, human.route_id)
         applications = self.applications
         workflow = applications._load_locked(session, application)
@@ -150,11 +153,16 @@ class RouteService:
                             actor=actor, decision="acknowledge", comment=comment, data=_shown(content),
                             attachments=attachments_in(content))
             return step.finish(workflow)
-        handler = {"approve": self._on_approve, "consult": self._on_consult, "resubmit": self._on_resubmit}
-        handler[human.kind](step, route, task, human, decision, comment, data, mode, on_behalf_of, ahead_to)
+        if human.kind == "approve":
+            self._on_approve(step, route, task, human, decision, comment, data, mode, on_behalf_of, ahead_to,
+                             deadline)
+        else:
+            handler = {"consult": self._on_consult, "resubmit": self._on_resubmit}
+            handler[human.kind](step, route, task, human, decision, comment, data, mode, on_behalf_of, ahead_to)
         return step.finish(workflow)
 
-    def _on_approve(self, step, route, task, human, decision, comment, data, mode, on_behalf_of, ahead_to):
+    def _on_approve(self, step, route, task, human, decision, comment, data, mode, on_behalf_of, ahead_to,
+                    deadline=None):
         position, actor = route.position, step.actor
         if mode == "hikiage":
             for skipped in range(position, ahead_to):
@@ -169,7 +177,7 @@ class RouteService:
         if decision == "reject" and kind != DECIDE:
             raise BadInput("only the deciding level can reject (却下); return the case instead")
         self._decide(step, route, task, position, actor, decision, comment=comment, on_behalf_of=on_behalf_of,
-                     to=data.get("to"))
+                     to=data.get("to"), deadline=deadline)
         if mode == "daiketsu":
             self._review_after(step, route, position, on_behalf_of)
         if decision == "approve":
@@ -178,11 +186,13 @@ class RouteService:
             else:
                 self._move(step, route, position + 1, sender=actor, sender_step=position)
         elif decision == "return":
-            self._move(step, route, self._return_target(route, position, data.get("to")), sender=None)
+            self._move(step, route, self._return_target(route, position, data.get("to")), sender=None,
+                       due_at=passes_at(deadline) if deadline else None)
         elif decision == "reject":
             self._finish(step, route, task, "rejected", actor, comment, on_behalf_of, mode)
         else:
-            self._finish(step, route, task, "returned_to_applicant", actor, comment, on_behalf_of, mode)
+            self._finish(step, route, task, "returned_to_applicant", actor, comment, on_behalf_of, mode,
+                         deadline=deadline)
 
     def _on_consult(self, step, route, task, human, decision, comment, data, mode, on_behalf_of, ahead_to):
         self._decide(step, route, task, route.position, step.actor, decision, comment=comment,
@@ -281,19 +291,23 @@ class RouteService:
         return to
 
     def _move(self, step, route, position: int, *, sender: str | None, sender_step: int | None = None,
-              only_user: str | None = None) -> None:
+              only_user: str | None = None, due_at=None) -> None:
         self._close_blocking(step, route, "cancelled")
         step.connection.execute(update(ROUTES).where(ROUTES.c.id == route.id).values(
             position=position, last_sender=sender, last_sender_step=sender_step if sender else None))
         route.position, route.last_sender = position, sender
         route.last_sender_step = sender_step if sender else None
-        self._open_step(step, route, position, only_user=only_user)
+        self._open_step(step, route, position, only_user=only_user, due_at=due_at)
 
-    def _finish(self, step, route, task, status: str, actor: str, comment, on_behalf_of, mode: str) -> None:
+    def _finish(self, step, route, task, status: str, actor: str, comment, on_behalf_of, mode: str,
+                deadline=None) -> None:
         self._close_blocking(step, route, "cancelled")
+        # ``deadline`` is the day (YYYY-MM-DD); ``deadline_at`` the instant it passes, for timers.
         outcome = {"outcome": status, "route_id": route.id, "title": route.title, "decided_by": actor,
                    "on_behalf_of": on_behalf_of, "mode": mode, "comment": comment,
-                   "decided_at": step.now.isoformat(timespec="seconds")}
+                   "decided_at": step.now.isoformat(timespec="seconds"),
+                   "deadline": deadline.isoformat() if deadline else None,
+                   "deadline_at": passes_at(deadline).isoformat() if deadline else None}
         step.connection.execute(update(ROUTES).where(ROUTES.c.id == route.id).values(
             status=status, outcome=outcome, finished_at=step.now))
         route.status = status
@@ -306,28 +320,28 @@ class RouteService:
 
     # -- tasks -----------------------------------------------------------------------------------
 
-    def _open_step(self, step, route, position: int, only_user: str | None = None) -> None:
+    def _open_step(self, step, route, position: int, only_user: str | None = None, due_at=None) -> None:
         plan_step = route.plan[position]
         name = step_name(plan_step, route.title)
         kind = {DRAFT: "resubmit", CONSULT: "consult"}.get(plan_step["kind"], "approve")
         if only_user:
-            self._open_task(step, route, kind, position, name, [], [only_user])
+            self._open_task(step, route, kind, position, name, [], [only_user], due_at=due_at)
             return
         each = [[t] for t in plan_step["targets"]] if kind == "consult" else [plan_step["targets"]]
         for targets in each:
             groups, users = candidates_of(targets)
             label = step_name(plan_step, route.title, targets[0]) if kind == "consult" else name
-            self._open_task(step, route, kind, position, label, groups, users)
+            self._open_task(step, route, kind, position, label, groups, users, due_at=due_at)
 
     def _review_after(self, step, route, position: int, user: str) -> None:
         label = route.plan[position]["label"]
         self._open_task(step, route, "review_after", None, f"{route.title} — 後閲（{label}）", [], [user])
 
     def _open_task(self, step, route, kind: str, position: int | None, name: str, groups: list[str],
-                   users: list[str]) -> None:
+                   users: list[str], due_at=None) -> None:
         step.open_task(dict(
             id=str(uuid4()), application_id=step.application.id, element_id=route.element_id, name=name[:300],
-            lane=None, form_key=None, candidate_groups=groups, candidate_users=users, assignee=None, due_at=None,
+            lane=None, form_key=None, candidate_groups=groups, candidate_users=users, assignee=None, due_at=due_at,
             priority=0, status="open", created_at=step.now, completed_at=None, completed_by=None, kind=kind,
             route_id=route.id, route_step=position))
 
@@ -344,7 +358,7 @@ class RouteService:
                 step.close_task(task, status)
 
     def _decide(self, step, route, task, position: int, actor: str, decision: str, *, comment=None,
-                on_behalf_of=None, to=None, target=None) -> None:
+                on_behalf_of=None, to=None, target=None, deadline=None) -> None:
         plan_step = route.plan[position]
         name = f"{route.element_id}/{position}:{plan_step['label']}"
         if target:
@@ -352,10 +366,12 @@ class RouteService:
         content = task.data if task is not None else {}
         record_decision(step.session, self.settings, application_id=step.application.id, step=name[:200],
                         actor=actor, decision=decision, comment=comment, on_behalf_of=on_behalf_of,
-                        data=_shown(content), attachments=attachments_in(content))
+                        data=_shown(content), attachments=attachments_in(content), deadline=deadline)
         details = {"route_id": route.id, "position": position, "label": plan_step["label"], "decision": decision}
         if to is not None:
             details["to"] = to
+        if deadline is not None:
+            details["deadline"] = deadline.isoformat()
         if on_behalf_of:
             details["on_behalf_of"] = on_behalf_of
         step.record("approval_decision", actor, details=details)

@@ -30,14 +30,16 @@ def _step_to(value: str | None):
 @click.option("--as", "actor", required=True, help="Who decides.")
 @click.option("--comment", default=None, help="Reason or opinion (needed to return, reject, object, withdraw).")
 @click.option("--to", "to", default=None, help="With return: the step number to return to, or 'drafter'.")
+@click.option("--deadline", default=None, metavar="YYYY-MM-DD",
+              help="With a return: the day by which it should be answered (needed for return_to_applicant).")
 @click.option("--data", default=None, help="With resubmit: changed data, a JSON object or @file.json.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_cli
-def decide(cli: CliContext, task_id, decision, actor, comment, to, data, as_json) -> None:
+def decide(cli: CliContext, task_id, decision, actor, comment, to, deadline, data, as_json) -> None:
     """Act on a task of an approval route (回議・合議・決裁・供覧・後閲)."""
     with cli.database.transaction() as session:
         result = cli.engine.decide(session, task_id, actor=actor, decision=decision, comment=comment,
-                                   to=_step_to(to), data=parse_data(data))
+                                   to=_step_to(to), data=parse_data(data), deadline=deadline)
         if as_json:
             emit_json(step_dict(result))
         else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -410,6 +411,8 @@ class DecisionRecord(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(100))
     decision: Mapped[str] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
+    #: The day by which whoever gets the case back should answer (a return's 期限), if set.
+    deadline: Mapped[date | None] = mapped_column(Date)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
@@ -538,4 +541,4 @@ class DocumentDownload(Base):
 
 
 # Tables of later areas live in their own modules; importing them here puts them in Base.metadata.
-from engine.store import models_api, models_applicants, models_attachments, models_catalogue, models_office, models_portal_forms  # noqa: E402, F401, I001
+from engine.store import models_api, models_applicants, models_attachments, models_capacity, models_catalogue, models_office, models_portal_forms  # noqa: E402, F401, I001

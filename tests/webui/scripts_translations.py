@@ -8,3 +8,6 @@ _spec = importlib.util.spec_from_file_location(
 _module = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_module)
 build = _module.build
+translations = _module.translations
+ConflictingTranslations = _module.ConflictingTranslations
+module = _module

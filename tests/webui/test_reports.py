@@ -29,7 +29,8 @@ def test_figures_per_procedure(engine, db, staff):
         approve = next(t for t in route_task if t.kind == "approve")
         engine.add_user(session, "sato", groups=["kakaricho"])
     with db.transaction() as session:
-        engine.decide(session, approve.id, actor="sato", decision="return_to_applicant", comment="不足")
+        engine.decide(session, approve.id, actor="sato", decision="return_to_applicant", comment="不足",
+                      deadline="2099-03-31")
         session.execute(update(Application).where(Application.id == online[0].id)
                         .values(created_at=utcnow() - timedelta(days=2)))
         session.execute(update(HumanTask).where(HumanTask.application_id == paper.id)

@@ -33,9 +33,10 @@ class MadoguchiApi(Api):
 
 
 def _resources():
-    from webui.api import applications, documents, incidents, messages, tasks
+    from webui.api import applications, documents, incidents, messages, tasks, uploads
 
-    return [applications.blueprint, tasks.blueprint, messages.blueprint, documents.blueprint, incidents.blueprint]
+    return [applications.blueprint, tasks.blueprint, messages.blueprint, documents.blueprint, incidents.blueprint,
+            uploads.blueprint]
 
 
 @blueprint.record_once

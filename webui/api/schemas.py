@@ -52,6 +52,12 @@ class ApplicationCreate(Strict):
     data = json_object()
 
 
+class ApplicationWithdrawal(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "Why the application is withdrawn (kept in the audit trail)",
+                                     "example": "申請者から取下げの申出があったため"})
+
+
 class ApplicationQuery(PageQuery):
     procedure = fields.String(validate=validate.Length(max=100))
     status = fields.String(validate=validate.Length(max=20))
@@ -132,6 +138,8 @@ class TaskCompletion(Strict):
     comment = fields.String(validate=validate.Length(max=4000))
     to = fields.Integer(validate=validate.Range(min=0, max=1000),
                         metadata={"description": "For a return: the plan step to return to"})
+    deadline = fields.Date(metadata={"description": "For a return: the day (YYYY-MM-DD, after today in Japan) by "
+                                                    "which it should be answered; required for return_to_applicant"})
 
 
 # -- messages ---------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def claim(task_id: str):
 @blueprint.alt_response(422, schema=ProblemSchema, content_type=PROBLEM, description="The data does not satisfy the task's form")
 def complete(body: dict, task_id: str):
     """Complete the task with ``data``; an approval route's task takes a ``decision``
-    (approve, return, reject …, with ``comment`` and, for a return, ``to``)."""
+    (approve, return, reject …, with ``comment`` and, for a return, ``to`` and ``deadline``)."""
     grant = current_grant()
     with transaction() as session:
         human = _visible_task(session, task_id, grant.user)
@@ -95,7 +95,8 @@ def complete(body: dict, task_id: str):
                 return problem(422, f"task {task_id} is an approval-route task ({human.kind}): send a decision",
                                errors=[{"field": "decision", "rule": "required", "message": "a decision is required"}])
             engine().decide(session, task_id, actor=grant.user, decision=body["decision"],
-                            comment=body.get("comment"), to=body.get("to"), data=body["data"])
+                            comment=body.get("comment"), to=body.get("to"), data=body["data"],
+                            deadline=body.get("deadline"))
         else:
             failures = engine().task_form_errors(session, task_id, body["data"])
             if failures:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 
+from webui.i18n import local_date
 from webui.office.labels import decision_label, event_label
 
 #: Audit events the timeline leaves out: each has a decision record (or a note) with more to say.
@@ -100,6 +102,12 @@ def _event_detail(event: dict) -> str | None:
     return None
 
 
+def _deadline_text(deadline: str | None) -> str | None:
+    if not deadline:
+        return None
+    return _("answer by %(date)s", date=local_date(date.fromisoformat(deadline)))
+
+
 def timeline(view: dict, notes=()) -> list[TimelineEntry]:
     """Audit events, decision records and staff notes ((at, author, text)) of an application
     (``ApplicationView.as_dict()``), oldest first."""
@@ -107,7 +115,7 @@ def timeline(view: dict, notes=()) -> list[TimelineEntry]:
                for e in view["history"] if e["action"] not in COVERED_BY_DECISIONS]
     entries += [(d["at"], 1, TimelineEntry(d["at"], d["actor"], decision_label(d["decision"]),
                                            on_behalf_of=d["on_behalf_of"], step=d["step"].split(":", 1)[-1],
-                                           comment=d["comment"]))
+                                           comment=d["comment"], detail=_deadline_text(d.get("deadline"))))
                 for d in view["decisions"]]
     entries += [(at.isoformat(), 2, TimelineEntry(at.isoformat(), author, _("Note"), comment=text))
                 for at, author, text in notes]

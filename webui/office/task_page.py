@@ -4,10 +4,12 @@ the completion form of a diagram task, or the decision form of an approval route
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.approvals.deadline import NEEDS_DEADLINE, TAKES_DEADLINE, today_in_japan
 from engine.errors import MadoguchiError
 from engine.office_actions import attachments_of
 from webui.auth import current_user, login_required
@@ -120,6 +122,24 @@ def _return_target(raw: str):
     raise ValueError(raw)
 
 
+def _deadline(raw: str, decision: str) -> tuple[date | None, str | None]:
+    """(the return's deadline, or the translated reason it cannot be used)."""
+    raw = raw.strip()
+    if not raw:
+        if decision in NEEDS_DEADLINE:
+            return None, _("Give the day by which the applicant should answer.")
+        return None, None
+    if decision not in TAKES_DEADLINE:
+        return None, _("A deadline goes only with a return: clear it, or choose a return.")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None, _("Write the deadline as a date (YYYY-MM-DD).")
+    if day <= today_in_japan():
+        return None, _("The deadline must be a day after today.")
+    return day, None
+
+
 @blueprint.post("/tasks/<task_id>/decide")
 @login_required
 def decide(task_id: str):
@@ -140,13 +160,16 @@ def decide(task_id: str):
         to = _return_target(request.form.get("to", "")) if decision == "return" else None
     except ValueError:
         errors["to"] = _("Choose an earlier step.")
+    deadline, problem = _deadline(request.form.get("deadline", ""), decision)
+    if problem and "decision" not in errors:
+        errors["deadline"] = problem
     if errors:
         return _render(task_id, status=400, values=request.form, field_errors=errors,
                        error=_("The decision was not recorded; see the marked fields."))
     try:
         with transaction() as session:
             engine().decide(session, task_id, actor=current_user().name, decision=decision,
-                            comment=comment or None, to=to)
+                            comment=comment or None, to=to, deadline=deadline)
     except MadoguchiError as refused:
         message, status = refusal(refused)
         return _render(task_id, status=status, error=message, values=request.form)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from engine.applicants.profile import PROFILE_FIELDS, ProfileInvalid
 from engine.errors import NotFound
 from webui.db import engine, transaction
-from webui.portal import blueprint
+from webui.portal import MAX_ID, blueprint
 from webui.portal.account_messages import field_label, problem_text, public_status_text
 from webui.portal.applicant_session import (
     SESSION_KEY,
@@ -225,7 +225,7 @@ def mypage():
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
 
 
-@blueprint.get("/mypage/applications/<int:application_id>")
+@blueprint.get(f"/mypage/applications/<int(max={MAX_ID}):application_id>")
 @applicant_required
 def my_application(application_id: int):
     try:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from engine.applicants import application_form as forms
 from engine.errors import BadInput, Conflict, NotFound
 from webui.db import engine, transaction
-from webui.portal import blueprint
+from webui.portal import MAX_ID, blueprint
 from webui.portal.applicant_session import applicant_required, current_applicant
 from webui.portal.apply import posted_values, validated
 from webui.portal.form_view import field_label, language, shown_fields, shown_value, summary
@@ -48,7 +48,7 @@ def _render_correction(filed, correction, form, values, errors, status=200):
                            action=url_for("portal.correct_application", application_id=filed.id)), status
 
 
-@blueprint.route("/mypage/applications/<int:application_id>/correct", methods=["GET", "POST"])
+@blueprint.route(f"/mypage/applications/<int(max={MAX_ID}):application_id>/correct", methods=["GET", "POST"])
 @applicant_required
 def correct_application(application_id: int):
     applicant_id = current_applicant().id
@@ -89,7 +89,7 @@ def _changes(form, before: dict, after: dict) -> list[tuple[str, str, str]]:
             for f in form.fields if before.get(f.name) != after.get(f.name)]
 
 
-@blueprint.route("/mypage/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
+@blueprint.route(f"/mypage/applications/<int(max={MAX_ID}):application_id>/withdraw", methods=["GET", "POST"])
 @applicant_required
 def withdraw_application(application_id: int):
     applicant_id = current_applicant().id

@@ -244,7 +244,7 @@ def test_withdraw_after_a_return(office, db):
 def test_return_to_the_applicant_ends_the_route(office, db):
     application_id = drafted(office, db)
     result = decide(office, db, only(office, db, application_id)["id"], "sato", "return_to_applicant",
-                    comment="添付書類が不足しています")
+                    comment="添付書類が不足しています", deadline="2099-03-31")
     assert result.application.status == "returned"
 
 

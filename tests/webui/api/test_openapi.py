@@ -28,7 +28,8 @@ def test_the_document_describes_every_operation_with_its_scope(office, client):
         ("POST", "/api/v1/tasks/{task_id}/claim"), ("POST", "/api/v1/tasks/{task_id}/complete"),
         ("POST", "/api/v1/messages"), ("GET", "/api/v1/documents/{public_id}"),
         ("GET", "/api/v1/documents/{public_id}/pdf"), ("POST", "/api/v1/documents/verify"),
-        ("GET", "/api/v1/incidents"), ("POST", "/api/v1/incidents/{incident_id}/retry")}
+        ("GET", "/api/v1/incidents"), ("POST", "/api/v1/incidents/{incident_id}/retry"),
+        ("POST", "/api/v1/uploads"), ("GET", "/api/v1/uploads/{upload_id}")}
     for spec in operations.values():
         [requirement] = spec["security"]
         assert list(requirement) == ["bearerAuth"] and requirement["bearerAuth"][0] in spec["description"]
