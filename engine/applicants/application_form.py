@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.applicants import jis
+from engine.attachments import human_size
 from engine.bpmn.bundle import SourceFile
 from engine.form_builder import Field, FormModel, effective_widget, from_schemas, typed_value, ui_path_of
 from engine.forms import find_form
@@ -61,8 +62,28 @@ def form_of(files: list[SourceFile], form_key: str) -> ApplicantForm | None:
     ui_source = next((f for f in files if f.path == ui_path_of(source.path)), None)
     ui_schema = json.loads(ui_source.content) if ui_source is not None else None
     model: FormModel = from_schemas(schema, ui_schema)[0]
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    for item in model.fields:
+        if is_attachment_property(properties.get(item.name)) or item.widget in ATTACHMENT_WIDGETS:
+            item.widget = "attachment"  # one name for the templates and the checks below
     return ApplicantForm(name=form_key, title_ja=model.title_ja, title_en=model.title_en,
                          fields=tuple(model.fields), schema=schema)
+
+
+#: UI schema widgets that mean "a file": ``attachment`` (the bundles' UI schemas) and ``file``.
+ATTACHMENT_WIDGETS = ("attachment", "file")
+
+
+def is_attachment_property(prop) -> bool:
+    """A schema property that holds an attachment reference ({name, sha256, key, size,
+    content_type}): the form builder has no file type, so a hand-written UI schema may omit the
+    widget and the schema's shape still tells."""
+    return (isinstance(prop, dict) and prop.get("type") == "object" and isinstance(prop.get("properties"), dict)
+            and {"name", "sha256"} <= set(prop["properties"]))
+
+
+def is_attachment(item: Field) -> bool:
+    return item.widget == "attachment"
 
 
 def label(item: Field, language: str) -> str:
@@ -119,6 +140,12 @@ def read_posted(form: ApplicantForm, posted: Mapping[str, str]) -> tuple[dict, l
             continue
         raw = posted.get(item.name)
         raw = raw.strip() if isinstance(raw, str) else ""
+        if is_attachment(item):
+            # The reference travels between pages as JSON; the view checked it is the applicant's.
+            reference = _reference_of(raw)
+            if reference is not None:
+                data[item.name] = reference
+            continue
         if item.type == "boolean":
             if widget(item) == "checkbox" or raw in ("true", "false"):
                 data[item.name] = raw == "true"
@@ -135,6 +162,14 @@ def read_posted(form: ApplicantForm, posted: Mapping[str, str]) -> tuple[dict, l
     return data, problems
 
 
+def _reference_of(raw: str) -> dict | None:
+    try:
+        value = json.loads(raw) if raw.startswith("{") else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _half_width_digits(text: str) -> str:
     """Numbers typed with a Japanese keyboard (１２３，４５６．５) read as numbers."""
     return text.translate(str.maketrans("０１２３４５６７８９．－＋", "0123456789.-+")).replace(",", "").replace("，", "")
@@ -146,7 +181,8 @@ def check(form: ApplicantForm, data: dict) -> tuple[dict, list[Problem]]:
     visible = {f.name for f in visible_fields(form, data)}
     names = {f.name for f in form.fields}
     data = {k: v for k, v in data.items() if k in visible or k not in names}
-    text_fields = [f.name for f in form.fields if f.type == "string" and f.name in visible]
+    text_fields = [f.name for f in form.fields if f.type == "string" and f.name in visible
+                   and not is_attachment(f)]
     data, outside = jis.check_data(data, text_fields)
     problems, seen = [], set()
     for failure in form_errors(form.schema, data):
@@ -166,7 +202,10 @@ def as_posted(form: ApplicantForm, data: Mapping) -> dict[str, str]:
         value = data.get(item.name)
         if value is None:
             continue
-        posted[item.name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if is_attachment(item) and isinstance(value, dict):
+            posted[item.name] = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        else:
+            posted[item.name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return posted
 
 
@@ -174,6 +213,8 @@ def display_value(item: Field, value, language: str) -> str:
     """A value as the confirmation page and the history show it: a choice by its label."""
     if value is None or value == "":
         return ""
+    if is_attachment(item) and isinstance(value, dict):
+        return f"{value.get('name', '')} ({human_size(int(value.get('size') or 0))})"
     if isinstance(value, bool):
         return dict(choices(item, language))["true" if value else "false"]
     for choice_value, choice_label in choices(item, language):
@@ -182,5 +223,5 @@ def display_value(item: Field, value, language: str) -> str:
     return str(value)
 
 
-__all__ = ["ApplicantForm", "Problem", "form_of", "label", "help_text", "choices", "widget", "shown",
+__all__ = ["ATTACHMENT_WIDGETS", "ApplicantForm", "Problem", "form_of", "is_attachment", "is_attachment_property", "label", "help_text", "choices", "widget", "shown",
            "visible_fields", "read_posted", "check", "as_posted", "display_value"]

@@ -8,6 +8,7 @@ again: hidden fields are as untrusted as any other input) while "Change" goes ba
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -16,9 +17,10 @@ from flask_babel import gettext as _
 from engine.applicants import application_form as forms
 from engine.errors import BadInput, NotFound
 from webui.db import engine, transaction
-from webui.portal import blueprint
+from webui.portal import MAX_ID, blueprint
 from webui.portal.applicant_session import current_applicant
 from webui.portal.form_view import language, problem_messages, shown_fields, summary
+from webui.portal.uploads import accept_attachments, attachment_from_form
 
 #: Where the receipt of an application filed without an account is remembered (its reference).
 RECEIPT_KEY = "portal_receipt"
@@ -58,14 +60,51 @@ def _sign_in_needed(entry) -> bool:
     return entry.identity_level != "none" and current_applicant() is None
 
 
-def posted_values(form: forms.ApplicantForm) -> dict[str, str]:
-    """The form's inputs as posted (text), for showing the form again."""
-    values = {}
+class PostedValues(dict):
+    """The posted inputs (text), with the refusals of attached files beside them: a refused file
+    is reported by the field, not by the schema, so :func:`validated` adds these."""
+
+    attachment_errors: dict[str, str]
+
+
+def posted_values(form: forms.ApplicantForm, procedure_key: str | None = None) -> PostedValues:
+    """The form's inputs as posted (text), for showing the form again. An attachment field's
+    value is its reference as JSON: of the file just sent (or uploaded by the script), else the
+    one the page carried, checked to be the applicant's own upload."""
+    values, errors = PostedValues(), {}
     for item in form.fields:
+        if forms.is_attachment(item):
+            reference, error = _posted_attachment(item.name, procedure_key)
+            if error:
+                errors[item.name] = error
+            if reference is not None:
+                values[item.name] = json.dumps(reference, ensure_ascii=False, sort_keys=True)
+            continue
         value = request.form.get(item.name)
         if value is not None:
             values[item.name] = value[:10_000]
+    values.attachment_errors = errors
     return values
+
+
+def _posted_attachment(name: str, procedure_key: str | None) -> tuple[dict | None, str | None]:
+    """(reference, refusal) of an attachment field. A kept file (a draft's, the confirmation
+    page's, the application under correction) comes back as its JSON reference in the hidden
+    input; anything else there is an upload id or a new file (webui.portal.uploads)."""
+    sent = request.files.get(f"{name}.file")
+    kept = (request.form.get(name) or "").strip()
+    if (sent is None or not sent.filename) and kept.startswith("{"):
+        applicant = current_applicant()
+        try:
+            reference = json.loads(kept)
+            if applicant is None or not isinstance(reference, dict):
+                raise BadInput("not an attachment reference")
+            with transaction() as db_session:
+                return engine().attach_uploads(db_session, reference, f"applicant:{applicant.id}"), None
+        except (ValueError, BadInput):
+            return None, _("The attached file could not be found. Choose it again.")
+    found = attachment_from_form(name, procedure_key)
+    return found.reference, found.error
 
 
 def prefilled(form: forms.ApplicantForm, profile: dict) -> dict[str, str]:
@@ -78,12 +117,20 @@ def validated(form: forms.ApplicantForm, values: dict[str, str]) -> tuple[dict, 
     """(typed, checked data; error message per field)."""
     data, problems = forms.read_posted(form, values)
     data, more = forms.check(form, data)
-    return data, problem_messages(form, problems + [p for p in more if p.field not in {q.field for q in problems}])
+    refused = getattr(values, "attachment_errors", {})
+    messages = problem_messages(form, problems + [p for p in more if p.field not in {q.field for q in problems}])
+    return data, {**messages, **refused}
 
 
 def _draft_id() -> int | None:
     raw = request.values.get("draft", "")
-    return int(raw) if raw.isdigit() else None
+    if not raw:
+        return None
+    # Only ASCII digits of a 32-bit id can name a draft: "²" is a digit to isdigit() but not to
+    # int(), and a larger number overflows the database's integer.
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_ID):
+        abort(404, description=_("There is no such draft in your account."))
+    return int(raw)
 
 
 def render_form(form, entry, values, errors, *, draft_id=None, status=200):
@@ -114,7 +161,7 @@ def apply(slug: str):
             values = prefilled(form, engine().applicant_prefill(db_session, applicant.id))
     if request.method == "GET":
         return render_form(form, entry, values, {}, draft_id=draft_id)
-    values = posted_values(form)
+    values = posted_values(form, key)
     action = request.form.get("action")
     if action == "draft":
         return _save_draft(form, entry, key, values, draft_id)
@@ -133,6 +180,16 @@ def apply(slug: str):
                            form_title=form.title(language()) or entry.name, answers=summary(form, data),
                            hidden=forms.as_posted(form, data), draft_id=draft_id,
                            action=url_for("portal.apply", slug=slug))
+
+
+def _key_of_slug(db_session, url_values: dict) -> str | None:
+    return engine().catalogue_procedure(db_session, url_values.get("slug", "")).definition_key
+
+
+# Files may travel with these forms when JavaScript is off: their bodies may be as large as the
+# procedure's limit. A correction is checked against the default limit.
+accept_attachments("portal.apply", _key_of_slug)
+accept_attachments("portal.correct_application")
 
 
 def _own_draft(db_session, applicant, draft_id: int):
@@ -187,7 +244,7 @@ def apply_receipt(slug: str):
     return render_template("portal/apply/receipt.html", receipt=receipt)
 
 
-@blueprint.post("/mypage/drafts/<int:draft_id>/delete")
+@blueprint.post(f"/mypage/drafts/<int(max={MAX_ID}):draft_id>/delete")
 def delete_draft(draft_id: int):
     applicant = current_applicant()
     if applicant is None:

@@ -9,6 +9,7 @@ the condition does not hold and requires it only when it does. With JavaScript
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask_babel import get_locale
@@ -38,6 +39,16 @@ class ShownField:
     minimum: str
     maximum: str
     max_length: str
+    #: An attachment field's current file (its reference), shown beside the upload widget.
+    attachment: dict | None = None
+
+
+def _attachment_of(value: str) -> dict | None:
+    try:
+        reference = json.loads(value) if value.startswith("{") else None
+    except ValueError:
+        return None
+    return reference if isinstance(reference, dict) else None
 
 
 def shown_fields(form: forms.ApplicantForm, values: dict[str, str], errors: dict[str, str]) -> list[ShownField]:
@@ -62,7 +73,8 @@ def shown_fields(form: forms.ApplicantForm, values: dict[str, str], errors: dict
             widget=forms.widget(item), type=item.type, required=item.required, condition=condition,
             condition_field=condition_field, condition_value=condition_value,
             choices=forms.choices(item, lang), value=values.get(item.name, ""), error=errors.get(item.name, ""),
-            minimum=item.minimum, maximum=item.maximum, max_length=item.max_length))
+            minimum=item.minimum, maximum=item.maximum, max_length=item.max_length,
+            attachment=_attachment_of(values.get(item.name, "")) if forms.is_attachment(item) else None))
     return shown
 
 
@@ -96,6 +108,8 @@ def problem_messages(form: forms.ApplicantForm, problems: list[forms.Problem]) -
 def message_of(form: forms.ApplicantForm, problem: forms.Problem) -> str:
     label = field_label(form, problem.field)
     rule, limit = problem.rule, problem.limit
+    if rule == "required" and form.field(problem.field) and forms.is_attachment(form.field(problem.field)):
+        return _("Attach %(label)s.", label=label)
     if rule == "required":
         return _("Enter %(label)s.", label=label)
     if rule == "type":
