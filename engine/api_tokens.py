@@ -27,7 +27,7 @@ TOKEN_PREFIX = "mdg_"
 #: What each scope allows; a token names the scopes it needs, nothing is implied.
 SCOPES: dict[str, str] = {
     "applications:read": "list applications and read one (status, data, open tasks, documents)",
-    "applications:write": "start applications",
+    "applications:write": "start applications and withdraw them (取下げ) where the procedure allows it",
     "tasks:read": "list the open tasks of the token's user and of their groups",
     "tasks:write": "claim and complete tasks, decide on approval-route tasks, as the token's user",
     "messages:write": "send messages to waiting applications (correlation)",

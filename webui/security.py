@@ -42,6 +42,8 @@ def csrf_token() -> str:
 def _check_csrf() -> None:
     if request.method not in UNSAFE_METHODS or request.endpoint in EXEMPT_ENDPOINTS:
         return
+    if request.url_rule is None:  # no route matched: no view runs, and its 404 or 405 says more
+        return
     expected = session.get("csrf_token")
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):

@@ -24,7 +24,8 @@ def test_the_document_describes_every_operation_with_its_scope(office, client):
                   for method, spec in item.items() if method in ("get", "post")}
     assert set(operations) == {
         ("POST", "/api/v1/applications"), ("GET", "/api/v1/applications"),
-        ("GET", "/api/v1/applications/{application_id}"), ("GET", "/api/v1/tasks"),
+        ("GET", "/api/v1/applications/{application_id}"), ("POST", "/api/v1/applications/{application_id}/withdraw"),
+        ("GET", "/api/v1/tasks"),
         ("POST", "/api/v1/tasks/{task_id}/claim"), ("POST", "/api/v1/tasks/{task_id}/complete"),
         ("POST", "/api/v1/messages"), ("GET", "/api/v1/documents/{public_id}"),
         ("GET", "/api/v1/documents/{public_id}/pdf"), ("POST", "/api/v1/documents/verify"),
