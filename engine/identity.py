@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -14,24 +16,38 @@ from engine.errors import BadInput
 from engine.store import rows
 from engine.store.models import Group, Membership, User
 
-_HASHER = PasswordHasher()
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's recommended cost, unless MADOGUCHI_PASSWORD_HASH_COST=low.
+
+    "low" (one pass over 1 MiB) exists for test suites, which create and sign in hundreds of
+    users: at the full cost that alone takes minutes of CPU. Hashes carry their own parameters,
+    so either kind verifies under either setting; never set it on a real instance.
+    """
+    if os.environ.get("MADOGUCHI_PASSWORD_HASH_COST", "").strip().lower() == "low":
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(stored: str | None, password: str) -> bool:
     if not stored:
         return False
     try:
-        return _HASHER.verify(stored, password)
+        return _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 #: Verified when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("no such user")
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher().hash("no such user")
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,7 @@ def authenticate(session: Session, name: str, password: str) -> StaffUser | None
     """The user if ``password`` is theirs; None otherwise (without saying which part was wrong)."""
     user = session.scalars(select(User).where(User.name == name)).first()
     if user is None or not user.password_hash:
-        check_password(_DUMMY_HASH, password)
+        check_password(_dummy_hash(), password)
         return None
     if not check_password(user.password_hash, password):
         return None

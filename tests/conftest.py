@@ -17,6 +17,10 @@ from engine.facade import Engine
 from engine.store.database import upgrade_database
 from engine.store.models import Base
 
+# Cheap password hashes for the hundreds of users the suite signs in (set before the engine is
+# imported by any test module; subprocesses started by tests inherit it).
+os.environ.setdefault("MADOGUCHI_PASSWORD_HASH_COST", "low")
+
 WORKFLOWS = Path(__file__).parent / "workflows"
 PG_URL = os.environ.get("MADOGUCHI_TEST_DATABASE_URL")
 DB_KINDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

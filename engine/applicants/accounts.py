@@ -7,6 +7,7 @@ outside (the owner of a taken address gets a mail saying so instead).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -31,8 +32,12 @@ from engine.identity import check_password, hash_password
 from engine.store.models import utcnow
 from engine.store.models_applicants import Applicant
 
-#: Verified when no account has the address, so an unknown address costs as long as a wrong password.
-_DUMMY_HASH = hash_password("no such applicant")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when no account has the address, so a wrong address costs as long as a wrong password."""
+    return hash_password("no such applicant")
+
 
 #: ``send(session, recipient, template, data, language)``: queue one mail (Engine.notify).
 MailSender = Callable[[Session, str, str, dict, str], None]
@@ -167,7 +172,7 @@ def authenticate(session: Session, email: str, password: str) -> Applicant | Non
     """The account if ``password`` is its password (verified or not); None otherwise."""
     row = _by_email(session, email)
     if row is None:
-        check_password(_DUMMY_HASH, password)
+        check_password(_dummy_hash(), password)
         return None
     if not check_password(row.password_hash, password):
         return None

@@ -36,9 +36,14 @@ EXPECT_TIMEOUT_MS = 10_000
 BLOCKING_IMPACTS = ("serious", "critical")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium per test worker (each test gets its own context)."""
+    """One headless Chromium per test module (each test gets its own context).
+
+    Not per session: while Playwright's sync API is active it keeps an asyncio loop running in
+    the worker's main thread, and later tests on that worker that run a loop of their own
+    (sealing, signature checks) would fail with "cannot be called from a running event loop".
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run scripts/system-packages --test")
     sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
