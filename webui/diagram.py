@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from webui.admin.access import is_admin
 from webui.auth import current_user, login_required
 from webui.db import engine, transaction
+from webui.ids import MAX_ID
 
 blueprint = Blueprint("diagram", __name__, url_prefix="/diagram")
 
@@ -24,7 +25,7 @@ STYLESHEETS = ("vendor/bpmn-js/diagram-js.css", "vendor/bpmn-js/bpmn-js.css", "d
 SCRIPTS = ("vendor/bpmn-js/bpmn-viewer.production.min.js", "diagram.js")
 
 
-@blueprint.get("/applications/<int:application_id>.json")
+@blueprint.get(f"/applications/<int(max={MAX_ID}):application_id>.json")
 @login_required
 def application_diagram(application_id: int):
     """Admins, and staff who may see one of the application's tasks (or manage a group it is

@@ -13,6 +13,7 @@ from engine.errors import BadInput, Conflict, NotFound
 from webui.admin.access import admin_required, blueprint
 from webui.auth import current_user
 from webui.db import engine, transaction
+from webui.ids import MAX_ID
 
 PER_PAGE = 50
 SEARCH_FIELDS = ("reference", "procedure", "status", "started_by")
@@ -43,7 +44,7 @@ def applications():
                            procedures=procedures, statuses=statuses)
 
 
-@blueprint.get("/applications/<int:application_id>")
+@blueprint.get(f"/applications/<int(max={MAX_ID}):application_id>")
 @admin_required
 def application(application_id: int):
     return _application_page(application_id, migrate_to=request.args.get("migrate_to", ""))
@@ -79,7 +80,7 @@ def _application_page(application_id: int, *, migrate_to: str = "", errors: dict
         return render_template("admin/application.html", **page), status
 
 
-@blueprint.post("/applications/<int:application_id>/cancel")
+@blueprint.post(f"/applications/<int(max={MAX_ID}):application_id>/cancel")
 @admin_required
 def cancel_application(application_id: int):
     reason = request.form.get("reason", "").strip()
@@ -96,7 +97,7 @@ def cancel_application(application_id: int):
     return redirect(url_for("admin.application", application_id=application_id))
 
 
-@blueprint.post("/applications/<int:application_id>/migrate")
+@blueprint.post(f"/applications/<int(max={MAX_ID}):application_id>/migrate")
 @admin_required
 def migrate_application(application_id: int):
     to_version = request.form.get("to_version", "")
@@ -122,7 +123,7 @@ def incidents():
         return render_template("admin/incidents.html", incidents=rows)
 
 
-@blueprint.post("/incidents/<int:incident_id>/retry")
+@blueprint.post(f"/incidents/<int(max={MAX_ID}):incident_id>/retry")
 @admin_required
 def retry_incident(incident_id: int):
     try:

@@ -14,6 +14,7 @@ from engine.errors import DeployRefused
 from webui.admin.access import admin_required, blueprint, is_admin
 from webui.auth import current_user
 from webui.db import engine, transaction
+from webui.ids import MAX_ID
 
 #: Name a nameless upload gets (the engine names the stored file after the upload).
 FALLBACK_NAME = "process.bpmn"
@@ -95,7 +96,7 @@ def versions(key: str):
     return render_template("admin/versions.html", key=key, versions=rows)
 
 
-@blueprint.get("/definitions/<key>/<int:version>")
+@blueprint.get(f"/definitions/<key>/<int(max={MAX_ID}):version>")
 @admin_required
 def version(key: str, version: int):
     with transaction() as session:

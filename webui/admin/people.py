@@ -13,6 +13,7 @@ from engine.scripting.namespace import JST
 from webui.admin.access import admin_required, blueprint
 from webui.auth import current_user
 from webui.db import engine, transaction
+from webui.ids import MAX_ID
 
 #: Shortest initial password accepted: long enough that the sign-in throttle makes guessing hopeless.
 MIN_PASSWORD_LENGTH = 12
@@ -106,7 +107,7 @@ def add_absence():
     return redirect(url_for("admin.absences"))
 
 
-@blueprint.post("/absences/<int:absence_id>/remove")
+@blueprint.post(f"/absences/<int(max={MAX_ID}):absence_id>/remove")
 @admin_required
 def remove_absence(absence_id: int):
     with transaction() as session:

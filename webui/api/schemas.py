@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from engine.approvals.route import DECISIONS
+from webui.ids import MAX_ID
 
 ROUTE_DECISIONS = sorted({decision for choices in DECISIONS.values() for decision in choices})
 
@@ -15,7 +16,6 @@ def json_object() -> fields.Dict:
 
 
 #: Ids are 32-bit on PostgreSQL (and bounded on SQLite): a larger one names nothing.
-MAX_ID = 2**31 - 1
 
 
 class Strict(Schema):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from webui.ids import MAX_ID
+
 blueprint = Blueprint("portal", __name__)
-#: Ids are 32-bit on PostgreSQL (and bounded on SQLite): routes refuse larger ones with 404
-#: (``<int(max=…)>``) rather than let them overflow the database's integer.
-MAX_ID = 2**31 - 1
 
 # The view modules register their routes on the blueprint when imported.
 from webui.portal import accounts, apply, catalogue, identity, payments, uploads  # noqa: E402,F401
