@@ -155,6 +155,7 @@ def test_the_people_pages_in_english_with_labels_for_every_field(admin):
     admin.post("/language", data={"lang": "en", "next": "/admin/users", "csrf_token": csrf_of(admin, "/admin/users")})
     users = admin.get("/admin/users").get_data(as_text=True)
     assert "<h1>Users and groups</h1>" in users and "Initial password" in users
+    assert "<title>Users and groups" in users and users.count('id="managers-heading"') == 1
     absences = admin.get("/admin/absences").get_data(as_text=True)
     assert "<h1>Absences and substitutes</h1>" in absences and "Substitute (代決者)" in absences
     for page in (users, absences):
